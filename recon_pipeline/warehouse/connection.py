@@ -1,0 +1,141 @@
+"""One small connection type over DuckDB (embedded default) and Postgres (production).
+
+The loaders, ledgers and operator logs only need parameterised statements, bulk inserts and
+transactions; keeping that surface tiny is what lets the same Python code write to either
+warehouse. SQL passed in uses ``?`` placeholders and the portable subset of both dialects.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from recon_pipeline.settings import Settings
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be opened; the message is the one-line reason."""
+
+
+class Warehouse:
+    """A connection to the warehouse. Use as a context manager; ``transaction()`` groups writes."""
+
+    def __init__(self, kind: str, conn: Any, target: str):
+        self.kind = kind          # "duckdb" or "postgres"
+        self._conn = conn
+        self.target = target      # file path or URL (without password), for messages
+        self._in_tx = False
+
+    # ----- statements -------------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return _PLACEHOLDER.sub("%s", sql) if self.kind == "postgres" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self.kind == "postgres":
+            with self._conn.cursor() as cur:
+                cur.execute(self._sql(sql), tuple(params) if params else None)
+            if not self._in_tx:
+                self._conn.commit()
+        else:
+            self._conn.execute(sql, list(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        rows = [tuple(r) for r in rows]
+        if not rows:
+            return
+        if self.kind == "postgres":
+            with self._conn.cursor() as cur:
+                cur.executemany(self._sql(sql), rows)
+            if not self._in_tx:
+                self._conn.commit()
+        else:
+            self._conn.executemany(sql, [list(r) for r in rows])
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        if self.kind == "postgres":
+            with self._conn.cursor() as cur:
+                cur.execute(self._sql(sql), tuple(params) if params else None)
+                rows = cur.fetchall() if cur.description else []
+            if not self._in_tx:
+                self._conn.commit()
+            return rows
+        return self._conn.execute(sql, list(params)).fetchall()
+
+    def fetch_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if self.kind == "postgres":
+            with self._conn.cursor() as cur:
+                cur.execute(self._sql(sql), tuple(params) if params else None)
+                cols = [d[0] for d in cur.description] if cur.description else []
+                rows = cur.fetchall() if cur.description else []
+            if not self._in_tx:
+                self._conn.commit()
+        else:
+            cur = self._conn.execute(sql, list(params))
+            cols = [d[0] for d in cur.description] if cur.description else []
+            rows = cur.fetchall() if cur.description else []
+        return [dict(zip(cols, r)) for r in rows]
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        rows = self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        row = self.fetchone(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            (schema, table))
+        return bool(row and row[0])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Warehouse"]:
+        """All-or-nothing: a crash inside leaves the warehouse as it was before."""
+        if self._in_tx:
+            yield self
+            return
+        if self.kind == "duckdb":
+            self._conn.execute("begin transaction")
+        self._in_tx = True
+        try:
+            yield self
+        except BaseException:
+            self._in_tx = False
+            self._conn.rollback()
+            raise
+        self._in_tx = False
+        self._conn.commit()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn.close()
+
+    def __enter__(self) -> "Warehouse":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
+    """Open the configured warehouse: Postgres for a ``postgresql://`` URL, else the DuckDB file."""
+    if settings.uses_postgres:
+        import psycopg
+
+        url = settings.warehouse_url or ""
+        try:
+            conn = psycopg.connect(url, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            raise WarehouseUnavailable(f"cannot connect to Postgres warehouse: {first}") from None
+        return Warehouse("postgres", conn, re.sub(r"//[^@/]*@", "//***@", url))
+    import duckdb
+
+    path: Path = settings.duckdb_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WarehouseUnavailable(
+            f"cannot open DuckDB warehouse {path}: {str(exc).splitlines()[0]}") from None
+    return Warehouse("duckdb", conn, str(path))
