@@ -1,0 +1,69 @@
+"""Ingestion assets: landed files → raw warehouse tables.
+
+They are not partitioned: a statement file or an event snapshot may span many pay cycles.
+Each run picks up the local inbox folders (cheap and idempotent), lands any Kafka ranges
+its run tags name (requested by the Kafka sensor), then loads every landed file not loaded
+before. Counts in = counts landed + counts quarantined, shown as materialization metadata.
+"""
+
+import json
+
+from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset
+
+from recon_pipeline.landing import LandingZone
+from recon_pipeline.settings import load_settings
+from recon_pipeline.sources.local_inbox import scan_inbox
+from recon_pipeline.warehouse.connection import open_warehouse
+from recon_pipeline.warehouse.load_events import load_event_files
+from recon_pipeline.warehouse.load_statements import load_statement_files
+
+WAREHOUSE_POOL = "recon_warehouse"
+
+operator_decisions = AssetSpec(
+    "operator_decisions",
+    description="Append-only operator log (ops.exception_resolutions, ops.manual_matches), "
+                "written by `recon resolve` and `recon match`.",
+    group_name="ingestion",
+)
+
+
+@asset(group_name="ingestion", pool=WAREHOUSE_POOL,
+       description="Bank statement files parsed into raw.statements / raw.statement_lines, "
+                   "or quarantined with their bytes and a one-line reason.")
+def raw_bank_statements(context: AssetExecutionContext) -> MaterializeResult:
+    settings = load_settings()
+    settings.ensure_dirs()
+    landing = LandingZone(settings.landing_dir)
+    inbox = scan_inbox(settings.statements_dir, landing, "statements")
+    with open_warehouse(settings) as wh:
+        result = load_statement_files(wh, landing, settings.csv_profiles)
+    for name, reason in result.quarantined:
+        context.log.warning(f"quarantined statement file {name}: {reason}")
+    return MaterializeResult(metadata={
+        **result.as_metadata(),
+        "inbox_new_files": len(inbox.landed),
+        "quarantined_files": MetadataValue.json([{"file": n, "reason": r} for n, r in result.quarantined]),
+    })
+
+
+@asset(group_name="ingestion", pool=WAREHOUSE_POOL,
+       description="Payment events (Kafka ranges and snapshot files) validated into raw.payment_events, "
+                   "or quarantined in raw.quarantine_events with their raw bytes and reason.")
+def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
+    settings = load_settings()
+    settings.ensure_dirs()
+    landing = LandingZone(settings.landing_dir)
+    inbox = scan_inbox(settings.events_dir, landing, "events")
+    ranges_tag = context.run.tags.get("recon/kafka_ranges") if context.run else None
+    if ranges_tag and settings.kafka is not None:
+        from recon_pipeline.events.kafka_snapshot import land_planned_ranges
+
+        land_planned_ranges(settings, json.loads(ranges_tag))
+    with open_warehouse(settings) as wh:
+        result = load_event_files(wh, landing)
+    for key, reason in result.quarantined[:50]:
+        context.log.warning(f"quarantined event {key}: {reason}")
+    return MaterializeResult(metadata={
+        **result.as_metadata(),
+        "inbox_new_files": len(inbox.landed),
+    })

@@ -1,0 +1,65 @@
+{#- Stage 4: a bank line without any reference can still match on amount, booking date and
+    counterparty name, but only when the pair is unique on both sides. Two look-alike
+    payments (same amount, beneficiary and day) are never guessed between. -#}
+with rules as (
+    select * from {{ ref('matching_rules') }} where enabled and strategy = 'amount_date_name'
+),
+
+used as (
+    select payment_id, bank_line_id from {{ ref('int_links_manual') }}
+    union all
+    select payment_id, bank_line_id from {{ ref('int_links_batch') }}
+    union all
+    select payment_id, bank_line_id from {{ ref('int_links_split') }}
+    union all
+    select payment_id, bank_line_id from {{ ref('int_links_reference') }}
+),
+
+payments as (
+    select * from {{ ref('int_open_payments') }}
+    where payment_id not in (select payment_id from used)
+),
+
+lines as (
+    select * from {{ ref('int_open_bank_lines') }}
+    where bank_line_id not in (select bank_line_id from used)
+      and match_reference is null
+      and detail_count <= 1
+),
+
+candidates as (
+    select
+        p.payment_id,
+        l.bank_line_id,
+        {{ days_between('p.sent_cycle', 'l.booking_date') }} as date_difference_days,
+        r.rule_id,
+        r.confidence,
+        {{ name_similarity('l.counterparty_name', 'p.counterparty_name') }} as name_similarity
+    from lines as l
+    inner join payments as p
+        on p.account_iban = l.account_iban
+       and p.currency = l.currency
+       and p.signed_amount = l.amount
+    cross join rules as r
+    where {{ days_between('p.sent_cycle', 'l.booking_date') }}
+          between -r.date_window_before_days and r.date_window_after_days
+      and {{ name_similarity('l.counterparty_name', 'p.counterparty_name') }} >= coalesce(r.min_name_similarity, 0)
+),
+
+counted as (
+    select
+        *,
+        count(*) over (partition by bank_line_id) as payments_per_line,
+        count(*) over (partition by payment_id) as lines_per_payment
+    from candidates
+),
+
+final as (
+    select
+        {{ link_columns(id_of('m', ['payment_id', 'bank_line_id']), 'rule_id',
+                        'confidence * name_similarity', "'matched'", 'null', 0, 0, 'date_difference_days') }}
+    from counted
+    where payments_per_line = 1 and lines_per_payment = 1
+)
+
+select * from final

@@ -1,0 +1,110 @@
+{#- Stage 3: one-to-one matching on the end-to-end reference, with one global assignment.
+
+    Every candidate pair takes the best (lowest priority) reference rule it satisfies: exact,
+    normalised, the bank's 16-character cut, fee tolerance, amount mismatch. Then, in up to
+    three rounds, a pair is accepted only when each side is the other's best candidate and the
+    bank line has no equally good second payment (that tie is ambiguity, flagged, never
+    guessed). Two equally good bank lines for one payment are a duplicate booking: the
+    earlier booking wins and the other is flagged downstream. -#}
+with rules as (
+    select * from {{ ref('matching_rules') }} where enabled and strategy = 'reference'
+),
+
+used as (
+    select payment_id, bank_line_id from {{ ref('int_links_manual') }}
+    union all
+    select payment_id, bank_line_id from {{ ref('int_links_batch') }}
+    union all
+    select payment_id, bank_line_id from {{ ref('int_links_split') }}
+),
+
+payments as (
+    select * from {{ ref('int_open_payments') }}
+    where payment_id not in (select payment_id from used)
+),
+
+lines as (
+    select * from {{ ref('int_open_bank_lines') }}
+    where bank_line_id not in (select bank_line_id from used)
+),
+
+candidates as (
+    select
+        rp.payment_id,
+        rp.bank_line_id,
+        rp.reference_level,
+        l.booking_date,
+        l.amount - p.signed_amount as amount_difference,
+        abs(l.amount - p.signed_amount) as abs_difference,
+        {{ days_between('p.sent_cycle', 'l.booking_date') }} as date_difference_days,
+        abs({{ days_between('p.sent_cycle', 'l.booking_date') }}) as abs_date_difference,
+        r.rule_id,
+        r.priority,
+        r.confidence,
+        r.yields_status,
+        r.exception_type,
+        row_number() over (partition by rp.payment_id, rp.bank_line_id order by r.priority) as rule_rank
+    from {{ ref('int_reference_pairs') }} as rp
+    inner join payments as p on p.payment_id = rp.payment_id
+    inner join lines as l on l.bank_line_id = rp.bank_line_id
+    cross join rules as r
+    where rp.reference_level >= r.min_reference_level
+      and l.currency = p.currency
+      and sign(l.amount) = sign(p.signed_amount)
+      and (r.amount_tolerance is null or abs(l.amount - p.signed_amount) <= r.amount_tolerance)
+      and (coalesce(r.amount_tolerance_pct, 0) = 0
+           or abs(l.amount - p.signed_amount) <= abs(p.signed_amount) * r.amount_tolerance_pct / 100)
+      and {{ days_between('p.sent_cycle', 'l.booking_date') }}
+          between -r.date_window_before_days and r.date_window_after_days
+),
+
+best_rule as (
+    select * from candidates where rule_rank = 1
+),
+
+accepted_0 as (
+    select payment_id, bank_line_id, rule_id, confidence, yields_status, exception_type,
+           reference_level, amount_difference, date_difference_days
+    from best_rule
+    where 1 = 0
+),
+
+{% for round in range(1, 4) %}
+ranked_{{ round }} as (
+    select
+        c.*,
+        row_number() over (
+            partition by c.payment_id
+            order by c.priority, c.abs_difference, c.abs_date_difference, c.booking_date, c.bank_line_id
+        ) as payment_rank,
+        row_number() over (
+            partition by c.bank_line_id
+            order by c.priority, c.abs_difference, c.abs_date_difference, c.payment_id
+        ) as line_rank,
+        count(*) over (
+            partition by c.bank_line_id, c.priority, c.abs_difference, c.abs_date_difference
+        ) as equally_good_payments
+    from best_rule as c
+    where c.payment_id not in (select payment_id from accepted_{{ round - 1 }})
+      and c.bank_line_id not in (select bank_line_id from accepted_{{ round - 1 }})
+),
+
+accepted_{{ round }} as (
+    select * from accepted_{{ round - 1 }}
+    union all
+    select payment_id, bank_line_id, rule_id, confidence, yields_status, exception_type,
+           reference_level, amount_difference, date_difference_days
+    from ranked_{{ round }}
+    where payment_rank = 1 and line_rank = 1 and equally_good_payments = 1
+),
+{% endfor %}
+
+final as (
+    select
+        {{ link_columns(id_of('m', ['payment_id', 'bank_line_id']), 'rule_id',
+                        'confidence', 'yields_status', 'exception_type',
+                        'reference_level', 'amount_difference', 'date_difference_days') }}
+    from accepted_3
+)
+
+select * from final

@@ -1,0 +1,93 @@
+{#- Open items this cycle could not link, and why they are special: a second booking of an
+    already settled payment (duplicate_booking), or several equally good candidates
+    (ambiguous_match). Everything else open is just unmatched, or missing after the window. -#}
+with rules as (
+    select * from {{ ref('matching_rules') }} where enabled
+),
+
+fee_tolerance as (
+    select coalesce(max(amount_tolerance), 0) as tolerance
+    from rules
+    where strategy = 'reference' and yields_status in ('matched', 'partial_match')
+),
+
+current_links as (
+    select payment_id, bank_line_id from {{ ref('int_links_current') }}
+),
+
+settled_payments as (
+    select payment_id from current_links
+    union
+    select payment_id from {{ ref('int_prior_links') }}
+),
+
+payments as (
+    select * from {{ ref('int_payments_as_of_cycle') }}
+),
+
+open_lines as (
+    select * from {{ ref('int_open_bank_lines') }}
+    where bank_line_id not in (select bank_line_id from current_links)
+),
+
+open_payments as (
+    select * from {{ ref('int_open_payments') }}
+    where payment_id not in (select payment_id from current_links)
+),
+
+duplicates as (
+    select
+        l.bank_line_id,
+        min(rp.payment_id) as payment_id
+    from open_lines as l
+    inner join {{ ref('int_reference_pairs') }} as rp on rp.bank_line_id = l.bank_line_id
+    inner join payments as p on p.payment_id = rp.payment_id
+    cross join fee_tolerance as f
+    where p.payment_id in (select payment_id from settled_payments)
+      and sign(l.amount) = sign(p.signed_amount)
+      and abs(l.amount - p.signed_amount) <= f.tolerance
+    group by l.bank_line_id
+),
+
+reference_ambiguity as (
+    select rp.bank_line_id
+    from {{ ref('int_reference_pairs') }} as rp
+    inner join open_lines as l on l.bank_line_id = rp.bank_line_id
+    inner join open_payments as p on p.payment_id = rp.payment_id
+    where sign(l.amount) = sign(p.signed_amount)
+      and l.bank_line_id not in (select bank_line_id from duplicates)
+    group by rp.bank_line_id
+    having count(*) >= 2
+),
+
+name_rule as (
+    select * from rules where strategy = 'amount_date_name'
+),
+
+look_alikes as (
+    select l.bank_line_id
+    from open_lines as l
+    inner join open_payments as p
+        on p.account_iban = l.account_iban and p.currency = l.currency and p.signed_amount = l.amount
+    cross join name_rule as r
+    where l.match_reference is null
+      and {{ days_between('p.sent_cycle', 'l.booking_date') }}
+          between -r.date_window_before_days and r.date_window_after_days
+      and {{ name_similarity('l.counterparty_name', 'p.counterparty_name') }} >= coalesce(r.min_name_similarity, 0)
+    group by l.bank_line_id
+    having count(*) >= 2
+),
+
+final as (
+    select bank_line_id, payment_id, 'duplicate_booking' as exception_type from duplicates
+    union all
+    select bank_line_id, cast(null as varchar) as payment_id, 'ambiguous_match' as exception_type
+    from reference_ambiguity
+    union all
+    select bank_line_id, cast(null as varchar) as payment_id, 'ambiguous_match' as exception_type
+    from look_alikes
+    where bank_line_id not in (select bank_line_id from reference_ambiguity)
+      and bank_line_id not in (select bank_line_id from duplicates)
+)
+
+select * from final

@@ -1,0 +1,77 @@
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_cycle_slice() }}") }}
+{#- One row per payment per pay cycle in which it was open or settled. A payment linked this
+    cycle takes the worst status of its links; one still open is unmatched (in flight) within
+    the settlement window and missing_in_bank after it. A resolved exception shows as resolved. -#}
+with payments as (
+    select * from {{ ref('int_payments_as_of_cycle') }}
+),
+
+links as (
+    select * from {{ ref('int_links_current') }}
+),
+
+worst_link as (
+    select
+        payment_id,
+        link_status,
+        exception_type,
+        match_id,
+        rule_id,
+        row_number() over (
+            partition by payment_id
+            order by case link_status when 'exception' then 1 when 'partial_match' then 2 else 3 end,
+                     exception_type, match_id
+        ) as severity_rank
+    from links
+),
+
+open_unlinked as (
+    select payment_id, age_days
+    from {{ ref('int_open_payments') }}
+    where payment_id not in (select payment_id from links)
+),
+
+statuses as (
+    select payment_id, link_status as recon_status, exception_type, match_id, rule_id
+    from worst_link
+    where severity_rank = 1
+    union all
+    select
+        payment_id,
+        case when age_days > {{ settlement_window_days() }} then 'exception' else 'unmatched' end,
+        case when age_days > {{ settlement_window_days() }} then 'missing_in_bank' end,
+        cast(null as varchar),
+        cast(null as varchar)
+    from open_unlinked
+),
+
+resolved as (
+    select distinct payment_id, exception_type
+    from {{ ref('fct_exceptions') }}
+    where pay_cycle = {{ pay_cycle() }} and status = 'resolved' and resolution <> 'auto_cleared'
+),
+
+final as (
+    select
+        p.payment_id,
+        p.account_iban,
+        {{ pay_cycle() }} as pay_cycle,
+        p.payment_status,
+        case when r.payment_id is not null then 'resolved' else s.recon_status end as recon_status,
+        s.exception_type,
+        p.amount,
+        p.currency,
+        p.direction,
+        p.end_to_end_id,
+        p.batch_id,
+        p.counterparty_name,
+        p.sent_cycle,
+        {{ days_between('p.sent_cycle', pay_cycle()) }} as age_days,
+        s.match_id,
+        s.rule_id
+    from statuses as s
+    inner join payments as p on p.payment_id = s.payment_id
+    left join resolved as r on r.payment_id = s.payment_id and r.exception_type = s.exception_type
+)
+
+select * from final

@@ -1,0 +1,153 @@
+"""The ``recon`` command line (CONTRACT.md §4).
+
+Exit codes: 0 when the command did its job (whatever exceptions the data holds), 1 with a
+one-line reason on stderr when it could not, 2 for a usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from recon_pipeline.settings import ConfigError, load_settings
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recon", description="Payment reconciliation per pay cycle.")
+    parser.add_argument("--config", help="path to recon.yaml (default: $RECON_CONFIG or ./recon.yaml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="pick up new input, build pay cycles in order, write close packs")
+    when = run.add_mutually_exclusive_group(required=True)
+    when.add_argument("--through", type=_date, help="build every pay cycle up to this date")
+    when.add_argument("--cycle", type=_date, help="build this pay cycle (and earlier ones never built)")
+
+    inspect = sub.add_parser("inspect", help="parse one statement file and print its balances")
+    inspect.add_argument("file")
+    inspect.add_argument("--json", action="store_true", help="machine-readable output")
+
+    resolve = sub.add_parser("resolve", help="resolve an exception with a recorded reason")
+    resolve.add_argument("exception_id")
+    resolve.add_argument("--action", required=True, choices=["accept", "adjust", "escalate", "timing"])
+    resolve.add_argument("--reason", required=True)
+    resolve.add_argument("--by", required=True, dest="user")
+
+    match = sub.add_parser("match", help="link a payment and a bank line by hand, with a reason")
+    match.add_argument("--payment", required=True)
+    match.add_argument("--bank-line", required=True, dest="bank_line")
+    match.add_argument("--reason", required=True)
+    match.add_argument("--by", required=True, dest="user")
+
+    sub.add_parser("prepare", help="build the dbt manifest (done by `make install`)")
+
+    demo = sub.add_parser("demo", help="generate a demo week into $RECON_HOME's inbox and run it")
+    demo.add_argument("--start", type=_date, default=dt.date(2026, 11, 9))
+    demo.add_argument("--days", type=int, default=7)
+    demo.add_argument("--per-day", type=int, default=20)
+    demo.add_argument("--seed", type=int, default=42)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "inspect":
+            return _inspect(args)
+        settings = load_settings(args.config)
+        if args.command == "run":
+            return _run(settings, args)
+        if args.command == "resolve":
+            from recon_pipeline.operators import resolve_exception
+
+            msg = resolve_exception(settings, args.exception_id, args.action, args.reason, args.user)
+            print(msg)
+            return 0
+        if args.command == "match":
+            from recon_pipeline.operators import manual_match
+
+            print(manual_match(settings, args.payment, args.bank_line, args.reason, args.user))
+            return 0
+        if args.command == "prepare":
+            from recon_pipeline.dbt_setup import ensure_manifest
+
+            print(f"dbt manifest ready: {ensure_manifest(force=True)}")
+            return 0
+        if args.command == "demo":
+            return _demo(settings, args)
+    except ConfigError as exc:
+        return _fail(f"configuration: {exc}")
+    except Exception as exc:  # every failure leaves as one line, never a traceback
+        from recon_pipeline.pipeline import PipelineError
+        from recon_pipeline.warehouse.connection import WarehouseUnavailable
+
+        if isinstance(exc, (PipelineError, WarehouseUnavailable, ValueError, LookupError)):
+            return _fail(str(exc))
+        return _fail(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+    return 2
+
+
+def _fail(reason: str) -> int:
+    print(f"recon: {reason}", file=sys.stderr)
+    return 1
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from recon_pipeline.statements.inspect import main as inspect_main
+
+    return inspect_main([args.file] + (["--json"] if args.json else []))
+
+
+def _run(settings, args: argparse.Namespace) -> int:
+    from recon_pipeline.pipeline import run_pipeline
+
+    through = args.through or args.cycle
+    results = run_pipeline(settings, through, only=args.cycle)
+    print(f"{len(results)} pay cycle(s) built; close packs in {settings.reports_dir}")
+    print(f"Dagster UI: DAGSTER_HOME={settings.dagster_home} dagster dev -w workspace.yaml  (or: make ui)")
+    return 0
+
+
+def _demo(settings, args: argparse.Namespace) -> int:
+    from recon_pipeline.pipeline import run_pipeline
+    from recon_pipeline.scenario.generator import generate_scenario
+
+    settings.ensure_dirs()
+    target = settings.home / "demo"
+    scenario = generate_scenario(target, start=args.start, days=args.days,
+                                 payments_per_day=args.per_day, seed=args.seed)
+    _copy_tree(scenario.statements_dir, settings.statements_dir)
+    _copy_tree(scenario.events_dir, settings.events_dir)
+    print(f"generated {args.days} day(s) of demo data from {args.start} (truth: {scenario.truth_path})")
+    last = args.start + dt.timedelta(days=args.days - 1)
+    results = run_pipeline(settings, last)
+    print()
+    print(f"{len(results)} pay cycle(s) reconciled. Close packs:")
+    for r in results:
+        print(f"  {r.close_pack}")
+    print()
+    print("Open the Dagster UI with:  make ui   (then http://127.0.0.1:3000)")
+    return 0
+
+
+def _copy_tree(src: Path, dst: Path | None) -> None:
+    import shutil
+
+    if dst is None:
+        raise ValueError("the demo needs local inbox folders (unset RECON_SFTP_URL / RECON_KAFKA_BOOTSTRAP)")
+    dst.mkdir(parents=True, exist_ok=True)
+    for path in sorted(src.iterdir()):
+        if path.is_file():
+            shutil.copy2(path, dst / path.name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

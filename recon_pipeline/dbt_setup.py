@@ -1,0 +1,74 @@
+"""Where the dbt project lives, how dbt reaches the warehouse, and its manifest.
+
+dbt runs as a subprocess of the Dagster step; it learns the warehouse from environment
+variables derived here from recon's settings, so ``profiles.yml`` never changes per
+deployment. The manifest is built by ``recon prepare`` (and ``make install``) or by
+``dagster dev``'s ``prepare_if_dev()``, never at import time of the definitions.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from dagster_dbt import DbtProject
+
+from recon_pipeline.settings import Settings
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+
+recon_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter (the project's venv), so no PATH set-up is needed."""
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment variables ``profiles.yml`` reads, from recon's settings."""
+    if settings.uses_postgres:
+        url = urlparse(settings.warehouse_url or "")
+        return {
+            "RECON_DBT_TARGET": "postgres",
+            "RECON_PG_HOST": url.hostname or "127.0.0.1",
+            "RECON_PG_PORT": str(url.port or 5432),
+            "RECON_PG_USER": unquote(url.username or "postgres"),
+            "RECON_PG_PASSWORD": unquote(url.password or ""),
+            "RECON_PG_DATABASE": (url.path or "/recon").lstrip("/") or "recon",
+        }
+    return {"RECON_DBT_TARGET": "duckdb", "RECON_DUCKDB_PATH": str(settings.duckdb_path)}
+
+
+def apply_dbt_env(settings: Settings) -> None:
+    os.environ.update(dbt_env(settings))
+
+
+def _newest_source_mtime() -> float:
+    newest = (DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime
+    for folder in ("models", "macros", "seeds", "tests"):
+        for path in (DBT_PROJECT_DIR / folder).rglob("*"):
+            if path.is_file():
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def ensure_manifest(force: bool = False) -> Path:
+    """Run ``dbt parse`` when the manifest is missing or older than the project's files."""
+    manifest = recon_dbt_project.manifest_path
+    if not force and manifest.is_file() and manifest.stat().st_mtime >= _newest_source_mtime():
+        return manifest
+    env = dict(os.environ)
+    env.setdefault("RECON_DBT_TARGET", "duckdb")
+    env.setdefault("RECON_DUCKDB_PATH", str(DBT_PROJECT_DIR / "target" / "parse_only.duckdb"))
+    proc = subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not manifest.is_file():
+        detail = (proc.stdout + proc.stderr).strip().splitlines()
+        raise RuntimeError(f"dbt parse failed: {detail[-1] if detail else 'no output'}")
+    return manifest

@@ -1,0 +1,56 @@
+"""The single Dagster entry point: merges ingestion, per-cycle dbt, reports, sensors, schedules.
+
+`dagster dev -w workspace.yaml` and `recon run` both load these definitions, so runs
+started by either show up side by side in the same instance ($RECON_HOME/dagster).
+"""
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, define_asset_job
+from dagster_dbt import DbtCliResource
+
+from assets.close_pack import build_close_pack_asset
+from assets.dbt_cycle import build_dbt_cycle_assets
+from assets.ingestion import operator_decisions, raw_bank_statements, raw_payment_events
+from recon_pipeline.dbt_setup import dbt_executable, recon_dbt_project
+from recon_pipeline.partitions import pay_cycle_partitions
+from recon_pipeline.settings import load_settings
+from sensors.close_schedule import build_close_schedule
+from sensors.inbox_sensor import build_inbox_sensor
+
+INGEST_JOB = "ingest_job"
+CLOSE_JOB = "close_cycle_job"
+
+
+def build_definitions() -> Definitions:
+    settings = load_settings()
+    recon_dbt_project.prepare_if_dev()
+    partitions = pay_cycle_partitions(settings)
+    dbt_cycle = build_dbt_cycle_assets(settings)
+    close_pack = build_close_pack_asset(partitions)
+
+    ingest_job = define_asset_job(
+        INGEST_JOB, selection=AssetSelection.assets(raw_bank_statements, raw_payment_events),
+        description="Load newly landed statement files and event snapshots into the raw tables.")
+    close_job = define_asset_job(
+        CLOSE_JOB, selection=AssetSelection.assets(dbt_cycle, close_pack), partitions_def=partitions,
+        description="Reconcile one pay cycle and write its close pack.")
+
+    sensors = [build_inbox_sensor(INGEST_JOB)]
+    for module, factory in (("sensors.sftp_sensor", "build_sftp_sensor"),
+                            ("sensors.kafka_sensor", "build_kafka_sensor")):
+        try:
+            mod = __import__(module, fromlist=[factory])
+        except ImportError:
+            continue
+        sensors.append(getattr(mod, factory)(INGEST_JOB))
+
+    return Definitions(
+        assets=[operator_decisions, raw_bank_statements, raw_payment_events, dbt_cycle, close_pack],
+        jobs=[ingest_job, close_job],
+        schedules=[build_close_schedule(close_job, settings)],
+        sensors=sensors,
+        resources={"dbt": DbtCliResource(project_dir=recon_dbt_project, dbt_executable=dbt_executable())},
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,220 @@
+"""Which Kafka offsets have been landed durably: the ledger is the truth, the consumer group is not.
+
+Why a ledger in the warehouse rather than the consumer group's committed offsets: a commit
+cannot be made atomic with writing a Parquet file, and tansu (the test broker) and real
+clusters alike lose or reset group offsets (group expiry, topic re-creation). The ledger lives
+next to the data it describes, in ``raw.kafka_offset_ledger``, one row per landed range
+``[start_offset, end_offset)`` of one topic-partition.
+
+The exactly-once contract, in order, for every range:
+
+1. the range is read from Kafka and written as ``landing/events/kafka/<topic>/<p>/<from>-<to>.parquet``
+   (temporary file, fsync, atomic rename — a file under its final name is complete);
+2. only then is the range recorded here (``record_range``, idempotent);
+3. only then is the consumer group committed to ``end`` — for lag dashboards, never read back.
+
+A crash between 1 and 2 leaves a landed but unrecorded file. The next run plans from the
+ledger, so it re-reads from the same ``start``, possibly to a larger ``end`` (new messages
+arrived meanwhile), and lands e.g. ``0-12.parquet`` next to the orphaned ``0-10.parquet``.
+Nothing is lost (the ledger never claims what is not on disk) and nothing is duplicated
+*for readers that dedup by (topic, partition, offset)*: that is the rule for everything
+downstream, and ``iter_landed_messages`` below applies it, yielding each offset once.
+Landed files are never edited or deleted, so a re-run can always rebuild from them.
+
+Ranges recorded for a partition are contiguous: a range that would leave a gap after the
+recorded end is refused (it would silently lose the offsets in between); one that is already
+covered is a no-op; an overlap (two runs planned concurrently) is recorded as it is, since
+readers dedup by offset anyway.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Iterator
+
+from recon_pipeline.events.model import EventMessage
+from recon_pipeline.warehouse.connection import Warehouse
+
+LEDGER_TABLE = "raw.kafka_offset_ledger"
+KAFKA_LANDING_SUBDIR = ("events", "kafka")
+_RANGE_FILE = re.compile(r"^(\d+)-(\d+)\.parquet$")
+
+
+class LedgerGap(RuntimeError):
+    """Recording this range would leave offsets between the recorded end and its start unlanded."""
+
+
+def ensure_ledger(wh: Warehouse) -> None:
+    """Create ``raw.kafka_offset_ledger`` if missing (safe to call on every run)."""
+    wh.execute("create schema if not exists raw")
+    wh.execute(
+        f"""
+        create table if not exists {LEDGER_TABLE} (
+            topic varchar not null,
+            "partition" integer not null,
+            start_offset bigint not null,
+            end_offset bigint not null,
+            landed_path varchar not null,
+            recorded_at timestamp not null,
+            run_id varchar,
+            primary key (topic, "partition", start_offset, end_offset)
+        )
+        """
+    )
+
+
+def recorded_end(wh: Warehouse, topic: str, partition: int) -> int:
+    """The first offset not yet landed for a partition (0 when nothing was ever recorded)."""
+    value = recorded_end_or_none(wh, topic, partition)
+    return 0 if value is None else value
+
+
+def recorded_end_or_none(wh: Warehouse, topic: str, partition: int) -> int | None:
+    """Like ``recorded_end`` but None for a partition never landed (its start is then the
+    partition's earliest retained offset, which need not be 0)."""
+    if not wh.table_exists("raw", "kafka_offset_ledger"):
+        return None
+    row = wh.fetchone(
+        f'select max(end_offset) from {LEDGER_TABLE} where topic = ? and "partition" = ?',
+        (topic, int(partition)))
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def recorded_ends(wh: Warehouse) -> dict[tuple[str, int], int]:
+    """Every partition that has a recorded range, with its end.
+
+    Partitions absent from the result have never been landed: the planner starts those at
+    the partition's earliest retained offset rather than at 0, which may have been deleted.
+    """
+    if not wh.table_exists("raw", "kafka_offset_ledger"):
+        return {}
+    rows = wh.fetchall(
+        f'select topic, "partition", max(end_offset) from {LEDGER_TABLE} group by topic, "partition"')
+    return {(str(t), int(p)): int(e) for t, p, e in rows}
+
+
+def ledger_rows(wh: Warehouse, topic: str | None = None) -> list[dict]:
+    """The ledger in (topic, partition, start) order, for tests, checks and the UI."""
+    if not wh.table_exists("raw", "kafka_offset_ledger"):
+        return []
+    sql = (f'select topic, "partition", start_offset, end_offset, landed_path, recorded_at, run_id '
+           f'from {LEDGER_TABLE}')
+    params: tuple = ()
+    if topic is not None:
+        sql += " where topic = ?"
+        params = (topic,)
+    sql += ' order by topic, "partition", start_offset, end_offset'
+    return wh.fetch_dicts(sql, params)
+
+
+def record_range(wh: Warehouse, topic: str, partition: int, start: int, end: int,
+                 landed_path: str | Path, run_id: str | None = None) -> bool:
+    """Record ``[start, end)`` as durably landed; True if this call added a row.
+
+    Call only after the Parquet file is renamed into place. Idempotent: the same range twice,
+    or a range inside what is already recorded, is a no-op (False). A start beyond the
+    recorded end raises ``LedgerGap`` because the offsets in between would never be landed.
+    """
+    start, end, partition = int(start), int(end), int(partition)
+    if end <= start:
+        raise ValueError(f"empty or inverted offset range {start}-{end} for {topic}/{partition}")
+    ensure_ledger(wh)
+    with wh.transaction():
+        exists = wh.fetchone(
+            f'select 1 from {LEDGER_TABLE} where topic = ? and "partition" = ? '
+            f"and start_offset = ? and end_offset = ?",
+            (topic, partition, start, end))
+        if exists:
+            return False
+        current = recorded_end_or_none(wh, topic, partition)
+        if current is not None:
+            if end <= current:
+                return False
+            if start > current:
+                raise LedgerGap(
+                    f"cannot record {topic}/{partition} offsets {start}-{end}: offsets "
+                    f"{current}-{start} were never landed")
+        wh.execute(
+            f'insert into {LEDGER_TABLE} (topic, "partition", start_offset, end_offset, landed_path, '
+            f"recorded_at, run_id) values (?, ?, ?, ?, ?, ?, ?)",
+            (topic, partition, start, end, str(landed_path),
+             dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), run_id))
+    return True
+
+
+# ----- reading what landed ----------------------------------------------------------------
+def kafka_landing_root(landing_dir: Path) -> Path:
+    return Path(landing_dir).joinpath(*KAFKA_LANDING_SUBDIR)
+
+
+def range_file_path(landing_dir: Path, topic: str, partition: int, start: int, end: int) -> Path:
+    """The deterministic home of a landed range: the same range always lands on the same path."""
+    return kafka_landing_root(landing_dir) / topic / str(int(partition)) / f"{int(start)}-{int(end)}.parquet"
+
+
+def landed_range_files(landing_dir: Path) -> Iterator[tuple[str, int, int, int, Path]]:
+    """(topic, partition, start, end, path) of every complete landed file, in reading order.
+
+    Per partition, files come by start ascending and, for the same start, the longest first,
+    so a crash-orphaned ``0-10`` is fully shadowed by its successor ``0-12``. Temporary files
+    (hidden ``.part`` names) are never listed.
+    """
+    root = kafka_landing_root(landing_dir)
+    if not root.is_dir():
+        return
+    for topic_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        partitions = [p for p in topic_dir.iterdir() if p.is_dir() and p.name.isdigit()]
+        for part_dir in sorted(partitions, key=lambda p: int(p.name)):
+            ranges = []
+            for f in part_dir.iterdir():
+                m = _RANGE_FILE.match(f.name)
+                if m and f.is_file():
+                    ranges.append((int(m.group(1)), int(m.group(2)), f))
+            for start, end, f in sorted(ranges, key=lambda r: (r[0], -r[1])):
+                yield topic_dir.name, int(part_dir.name), start, end, f
+
+
+def iter_landed_messages(landing_dir: Path) -> Iterator[EventMessage]:
+    """Every landed Kafka message exactly once per (topic, partition, offset), in offset order.
+
+    Streams row groups, and dedups with one high-water mark per partition (files of a
+    partition are visited by start offset and their rows are in offset order), so memory
+    stays bounded however large the topic.
+    """
+    import pyarrow.parquet as pq
+
+    high_water: dict[tuple[str, int], int] = {}
+    for topic, partition, _start, _end, path in landed_range_files(landing_dir):
+        key = (topic, partition)
+        mark = high_water.get(key, -1)
+        for message in _read_range_file(pq, path, topic):
+            if message.offset <= mark:
+                continue          # already yielded from an earlier (or longer) file
+            mark = message.offset
+            yield message
+        high_water[key] = mark
+
+
+def _read_range_file(pq, path: Path, topic: str) -> Iterator[EventMessage]:
+    parquet = pq.ParquetFile(path)
+    previous = -1
+    for batch in parquet.iter_batches(batch_size=10_000):
+        cols = batch.to_pydict()
+        for i, offset in enumerate(cols["offset"]):
+            if offset <= previous:
+                raise ValueError(f"{path}: offsets are not strictly ascending ({previous} then {offset})")
+            previous = offset
+            value = cols["value"][i]
+            key = cols["key"][i]
+            message_topic = cols["topic"][i] or topic
+            yield EventMessage(
+                value=b"" if value is None else bytes(value),
+                origin="kafka",
+                source=message_topic,
+                partition=int(cols["partition"][i]),
+                offset=int(offset),
+                key=None if key is None else bytes(key),
+                timestamp_ms=cols["timestamp_ms"][i],
+                topic=message_topic,
+            )

@@ -1,0 +1,219 @@
+"""What ``recon run`` does: pick up new input, then build pay cycles in order through Dagster.
+
+The pickup uses the same functions as the sensors (inbox, SFTP, Kafka) and the builds
+execute the same jobs the UI shows, against the instance in ``$RECON_HOME/dagster``, so a
+run from the command line appears in the UI like any other.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from recon_pipeline.cycles import cycle_of, cycles_between
+from recon_pipeline.landing import LandingZone
+from recon_pipeline.settings import Settings
+from recon_pipeline.sources.local_inbox import scan_inbox
+from recon_pipeline.warehouse.connection import open_warehouse
+from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
+
+_DAGSTER_YAML = """\
+# Written by recon. One run at a time: the embedded DuckDB warehouse allows one writer.
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+"""
+
+
+class PipelineError(RuntimeError):
+    """The pipeline could not run; the message is the one-line reason for the user."""
+
+
+@dataclass
+class PickupReport:
+    statement_files_new: int = 0
+    event_files_new: int = 0
+    kafka_messages: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CycleResult:
+    pay_cycle: str
+    success: bool
+    close_pack: Path | None
+    summary: list[dict] = field(default_factory=list)
+    error: str | None = None
+
+
+def prepare_instance(settings: Settings) -> None:
+    """Point Dagster at ``$RECON_HOME/dagster`` (created with a one-run-at-a-time config)."""
+    settings.ensure_dirs()
+    config = settings.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(_DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    os.environ["RECON_HOME"] = str(settings.home)
+
+
+def pick_up(settings: Settings) -> PickupReport:
+    """Land whatever is new at the configured sources (the sensors' code paths)."""
+    report = PickupReport()
+    landing = LandingZone(settings.landing_dir)
+    report.statement_files_new += len(scan_inbox(settings.statements_dir, landing, "statements").landed)
+    report.event_files_new += len(scan_inbox(settings.events_dir, landing, "events").landed)
+    if settings.sftp is not None:
+        from recon_pipeline.sources.sftp import SftpSourceError, pull_statements
+
+        try:
+            result = pull_statements(settings.sftp, landing, {})
+        except SftpSourceError as exc:
+            raise PipelineError(str(exc)) from None
+        report.statement_files_new += len(result.landed)
+        report.notes += [f"SFTP: {e}" for e in getattr(result, "errors", [])]
+        skipped = getattr(result, "skipped_unstable", [])
+        if skipped:
+            report.notes.append(f"SFTP: {len(skipped)} file(s) still being written, left for the next run")
+    if settings.kafka is not None:
+        from recon_pipeline.events.kafka_snapshot import KafkaUnavailable, snapshot_topics
+
+        try:
+            snap = snapshot_topics(settings)
+        except KafkaUnavailable as exc:
+            raise PipelineError(str(exc)) from None
+        report.kafka_messages += int(getattr(snap, "messages", 0) or 0)
+    return report
+
+
+def data_cycles(settings: Settings) -> list[dt.date]:
+    """Pay cycles that hold any bank line or payment event (days with nothing new are skipped)."""
+    with open_warehouse(settings) as wh:
+        ensure_raw_schema(wh)
+        booking = {r[0] for r in wh.fetchall(
+            "select distinct booking_date from raw.statement_lines "
+            "where entry_status = 'BOOK' and booking_date is not null")}
+        hours = wh.fetchall(
+            "select distinct date_trunc('hour', occurred_at) from raw.payment_events")
+    cycles = set(booking)
+    for (hour,) in hours:
+        cycles.add(cycle_of(hour.replace(tzinfo=dt.timezone.utc), settings.timezone, settings.cutoff))
+        # A cut-off that is not on the hour splits an hour across two cycles.
+        if settings.cutoff.minute or settings.cutoff.second:
+            cycles.add(cycle_of((hour + dt.timedelta(minutes=59, seconds=59)).replace(tzinfo=dt.timezone.utc),
+                                settings.timezone, settings.cutoff))
+    return sorted(cycles)
+
+
+def built_cycles(settings: Settings) -> list[dt.date]:
+    with open_warehouse(settings) as wh:
+        if not wh.table_exists("marts", "rpt_close_summary"):
+            return []
+        return [r[0] for r in wh.fetchall("select distinct pay_cycle from marts.fct_payment_reconciliation "
+                                          "union select distinct pay_cycle from marts.fct_bank_line_reconciliation "
+                                          "union select distinct pay_cycle from marts.rpt_close_summary")]
+
+
+def plan_cycles(settings: Settings, through: dt.date, only: dt.date | None = None) -> list[str]:
+    """Cycles to build, in order: every cycle with data up to ``through`` and ``through`` itself.
+
+    With ``only`` (``--cycle``), earlier cycles with data that were never built are built
+    first, because a cycle's matching starts from what earlier cycles left open.
+    """
+    if through < settings.first_cycle:
+        raise PipelineError(f"pay cycle {through} is before first_cycle {settings.first_cycle} in the configuration")
+    latest_allowed = dt.date.today() + dt.timedelta(days=1)
+    if through > latest_allowed:
+        raise PipelineError(f"pay cycle {through} is in the future (latest buildable cycle is {latest_allowed})")
+    wanted = {c for c in data_cycles(settings) if settings.first_cycle <= c <= through}
+    wanted.add(through)
+    if only is not None:
+        done = set(built_cycles(settings))
+        wanted = {c for c in wanted if c == only or (c < only and c not in done)}
+    return [c.isoformat() for c in sorted(wanted)]
+
+
+def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = None,
+                 echo: Callable[[str], None] = print) -> list[CycleResult]:
+    """Pick up, ingest, then build each planned cycle in order; stop at the first failed cycle."""
+    from recon_pipeline.dbt_setup import apply_dbt_env, ensure_manifest
+
+    prepare_instance(settings)
+    apply_dbt_env(settings)
+    try:
+        ensure_manifest()
+    except RuntimeError as exc:
+        raise PipelineError(str(exc)) from None
+    pickup = pick_up(settings)
+    echo(f"picked up {pickup.statement_files_new} new statement file(s), {pickup.event_files_new} new "
+         f"event file(s), {pickup.kafka_messages} Kafka message(s)")
+    for note in pickup.notes:
+        echo(note)
+
+    from dagster import DagsterInstance
+
+    from recon_pipeline.definitions import CLOSE_JOB, INGEST_JOB, build_definitions
+
+    defs = build_definitions()
+    instance = DagsterInstance.get()
+    ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(instance=instance, raise_on_error=False)
+    if not ingest.success:
+        raise PipelineError(f"ingestion failed: {_first_error(ingest)}")
+    _echo_ingest(ingest, echo)
+
+    results = []
+    close_job = defs.resolve_job_def(CLOSE_JOB)
+    for cycle in plan_cycles(settings, through, only):
+        outcome = close_job.execute_in_process(instance=instance, partition_key=cycle, raise_on_error=False)
+        if not outcome.success:
+            results.append(CycleResult(cycle, False, None, error=_first_error(outcome)))
+            raise PipelineError(f"pay cycle {cycle} failed: {_first_error(outcome)}")
+        results.append(CycleResult(cycle, True, settings.close_pack_path(cycle), cycle_summary(settings, cycle)))
+        echo(format_cycle_line(results[-1]))
+    return results
+
+
+def cycle_summary(settings: Settings, cycle: str) -> list[dict]:
+    with open_warehouse(settings) as wh:
+        return wh.fetch_dicts("select * from marts.rpt_close_summary where pay_cycle = ? order by account_iban",
+                              (dt.date.fromisoformat(cycle),))
+
+
+def format_cycle_line(result: CycleResult) -> str:
+    rows = result.summary
+    matched = sum(int(r["payments_matched_count"]) + int(r["bank_lines_matched_count"]) for r in rows)
+    partial = sum(int(r["payments_partial_match_count"]) + int(r["bank_lines_partial_match_count"]) for r in rows)
+    unmatched = sum(int(r["payments_unmatched_count"]) + int(r["bank_lines_unmatched_count"]) for r in rows)
+    exceptions = sum(int(r["payments_exception_count"]) + int(r["bank_lines_exception_count"]) for r in rows)
+    broken = [r["account_iban"] for r in rows if r["balance_proof_ok"] is False]
+    proof = "balance proof OK" if not broken else f"balance proof BROKEN for {', '.join(broken)}"
+    return (f"cycle {result.pay_cycle}: {len(rows)} account(s), {matched} matched, {partial} partial, "
+            f"{unmatched} in flight, {exceptions} exception(s); {proof} → {result.close_pack}")
+
+
+def _echo_ingest(outcome, echo: Callable[[str], None]) -> None:
+    for event in outcome.all_events:
+        if event.event_type_value != "ASSET_MATERIALIZATION":
+            continue
+        mat = event.event_specific_data.materialization
+        meta = {k: v.value for k, v in mat.metadata.items()}
+        name = mat.asset_key.to_user_string()
+        if name == "raw_bank_statements":
+            echo(f"statements: {meta.get('files_loaded', 0)} file(s) loaded with {meta.get('lines_loaded', 0)} "
+                 f"line(s), {meta.get('files_quarantined', 0)} quarantined")
+        elif name == "raw_payment_events":
+            echo(f"events: {meta.get('events_loaded', 0)} message(s) loaded, "
+                 f"{meta.get('messages_quarantined', 0)} quarantined")
+
+
+def _first_error(outcome) -> str:
+    for event in outcome.all_events:
+        if event.is_failure and event.event_specific_data is not None:
+            error = getattr(event.event_specific_data, "error", None)
+            if error is not None:
+                lines = [ln.strip() for ln in (error.message or "").splitlines() if ln.strip()]
+                return lines[-1] if lines else error.cls_name or "unknown error"
+    return "unknown error (see the run in the Dagster UI)"

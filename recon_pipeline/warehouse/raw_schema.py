@@ -1,0 +1,177 @@
+"""DDL of the raw and operator tables that Python writes and dbt reads.
+
+``raw.*`` holds what arrived, exactly as parsed and linked to the file or offset it came from;
+``raw.quarantine_*`` holds what could not be used, with its raw bytes and a one-line reason;
+``ops.*`` holds append-only operator decisions (resolutions, manual matches). Nothing
+downstream edits these tables: the dbt marts are rebuilt from them.
+
+Types are the portable subset of DuckDB and Postgres; money is DECIMAL(20,5), which holds
+the five-decimal amounts some banks send without rounding.
+"""
+from __future__ import annotations
+
+from recon_pipeline.warehouse.connection import Warehouse
+
+MONEY = "decimal(20,5)"
+
+_TABLES = {
+    "raw.statement_files": f"""
+        source_sha256 varchar primary key,
+        original_name varchar not null,
+        source varchar not null,
+        landed_at varchar,
+        format varchar not null,
+        statement_count integer not null,
+        line_count integer not null,
+        warnings varchar
+    """,
+    "raw.statements": f"""
+        statement_key varchar primary key,
+        source_sha256 varchar not null,
+        statement_index integer not null,
+        format varchar not null,
+        account_iban varchar not null,
+        currency varchar,
+        statement_id varchar,
+        opening_balance {MONEY},
+        closing_balance {MONEY},
+        opening_date date,
+        closing_date date,
+        entry_count integer not null,
+        movements {MONEY} not null,
+        balanced boolean,
+        control_entry_count integer,
+        control_sum {MONEY}
+    """,
+    "raw.statement_findings": """
+        source_sha256 varchar not null,
+        statement_index integer not null,
+        account_iban varchar,
+        code varchar not null,
+        severity varchar not null,
+        message varchar not null
+    """,
+    "raw.statement_lines": f"""
+        bank_line_id varchar not null,
+        source_sha256 varchar not null,
+        source_file varchar not null,
+        position integer not null,
+        statement_index integer not null,
+        statement_key varchar not null,
+        account_iban varchar not null,
+        currency varchar not null,
+        booking_date date,
+        value_date date,
+        amount {MONEY} not null,
+        bank_reference varchar,
+        customer_reference varchar,
+        end_to_end_id varchar,
+        batch_id varchar,
+        batch_count integer,
+        return_reason varchar,
+        counterparty_name varchar,
+        counterparty_iban varchar,
+        remittance_info varchar,
+        transaction_code varchar,
+        is_reversal boolean not null,
+        entry_status varchar not null,
+        detail_count integer not null,
+        primary key (source_sha256, position)
+    """,
+    "raw.statement_line_details": f"""
+        bank_line_id varchar not null,
+        source_sha256 varchar not null,
+        position integer not null,
+        detail_index integer not null,
+        end_to_end_id varchar,
+        amount {MONEY},
+        currency varchar,
+        instruction_id varchar,
+        payment_info_id varchar,
+        counterparty_name varchar,
+        counterparty_iban varchar,
+        remittance_info varchar,
+        return_reason varchar,
+        primary key (source_sha256, position, detail_index)
+    """,
+    "raw.payment_events": f"""
+        message_key varchar primary key,
+        event_id varchar not null,
+        event_type varchar not null,
+        occurred_at timestamp not null,
+        payment_id varchar not null,
+        end_to_end_id varchar,
+        batch_id varchar,
+        amount {MONEY} not null,
+        currency varchar not null,
+        direction varchar not null,
+        account_iban varchar not null,
+        counterparty_name varchar,
+        counterparty_iban varchar,
+        return_reason varchar,
+        service varchar,
+        extra_json varchar,
+        origin varchar not null,
+        source varchar not null,
+        topic varchar,
+        kafka_partition integer,
+        message_offset bigint
+    """,
+    "raw.event_files": """
+        source_sha256 varchar primary key,
+        original_name varchar not null,
+        source varchar not null,
+        landed_at varchar,
+        messages integer not null,
+        loaded integer not null,
+        quarantined integer not null
+    """,
+    "raw.quarantine_statement_files": """
+        source_sha256 varchar primary key,
+        original_name varchar not null,
+        source varchar not null,
+        landed_at varchar,
+        reason varchar not null,
+        size_bytes bigint not null,
+        raw_bytes blob
+    """,
+    "raw.quarantine_events": """
+        message_key varchar primary key,
+        origin varchar not null,
+        source varchar not null,
+        topic varchar,
+        kafka_partition integer,
+        message_offset bigint,
+        reason varchar not null,
+        raw_value blob
+    """,
+    "ops.exception_resolutions": """
+        resolution_id varchar primary key,
+        exception_id varchar not null,
+        action varchar not null,
+        reason varchar not null,
+        resolved_by varchar not null,
+        resolved_at timestamp not null,
+        effective_cycle date not null
+    """,
+    "ops.manual_matches": """
+        manual_match_id varchar primary key,
+        payment_id varchar not null,
+        bank_line_id varchar not null,
+        reason varchar not null,
+        matched_by varchar not null,
+        matched_at timestamp not null,
+        effective_cycle date not null
+    """,
+}
+
+
+def ensure_raw_schema(wh: Warehouse) -> None:
+    """Create the raw, quarantine and operator tables if they are missing (idempotent)."""
+    for schema in ("raw", "ops"):
+        wh.execute(f"create schema if not exists {schema}")
+    for name, columns in _TABLES.items():
+        ddl = columns
+        if wh.kind == "postgres":
+            ddl = ddl.replace(" blob", " bytea")
+        wh.execute(f"create table if not exists {name} ({ddl})")

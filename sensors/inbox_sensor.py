@@ -1,0 +1,33 @@
+"""Local inbox sensor: lands new files from the inbox folders and asks for an ingest run.
+
+The run key is the landed file's sha256, so a file re-delivered under any name asks for
+nothing, and replaying a tick (same cursor) is harmless: landing is content-addressed.
+"""
+from __future__ import annotations
+
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+
+from recon_pipeline.landing import LandingZone
+from recon_pipeline.settings import load_settings
+from recon_pipeline.sources.local_inbox import scan_inbox
+
+
+def build_inbox_sensor(job_name: str = "ingest_job"):
+    @sensor(name="inbox_sensor", job_name=job_name, minimum_interval_seconds=30,
+            default_status=DefaultSensorStatus.STOPPED,
+            description="Picks up new statement and event files dropped in the local inbox folders.")
+    def inbox_sensor(context: SensorEvaluationContext):
+        settings = load_settings()
+        settings.ensure_dirs()
+        landing = LandingZone(settings.landing_dir)
+        requests = []
+        for folder, kind in ((settings.statements_dir, "statements"), (settings.events_dir, "events")):
+            scan = scan_inbox(folder, landing, kind)
+            for landed in scan.landed:
+                requests.append(RunRequest(run_key=landed.sha256, tags={
+                    "recon/source": "inbox", "recon/sha256": landed.sha256, "recon/file": landed.original_name}))
+        if not requests:
+            return SkipReason("no new files in the inbox folders")
+        return requests
+
+    return inbox_sensor

@@ -1,0 +1,99 @@
+"""The SFTP sensor: each tick lands whatever complete statement files the bank has dropped.
+
+The cursor is JSON (``{"looks": {...}}``) holding the previous look at the remote directory,
+which is what the two-look stability rule needs. Run keys are the landed file's sha256, so a
+run request can be repeated safely: Dagster skips a run key it has already seen. That is why
+files whose bytes were already landed are requested again too — a tick that died after landing
+but before its run requests reached Dagster is replayed by the next tick, while a genuine
+re-delivery (same bytes, any name) maps to a used run key and changes nothing.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dagster import (
+    DefaultSensorStatus,
+    RunRequest,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    sensor,
+)
+
+from recon_pipeline.landing.zone import LandedFile, LandingZone
+from recon_pipeline.settings import ConfigError, load_settings
+from recon_pipeline.sources.sftp import SftpSourceError, one_line, pull_statements
+
+SENSOR_NAME = "sftp_statements_sensor"
+NOT_CONFIGURED = "no SFTP source configured (set RECON_SFTP_URL)"
+
+
+def read_cursor(cursor: str | None) -> dict[str, Any]:
+    """The looks held in a cursor; an empty or damaged cursor means "look again from scratch"."""
+    if not cursor:
+        return {}
+    try:
+        data = json.loads(cursor)
+    except ValueError:
+        return {}
+    looks = data.get("looks") if isinstance(data, dict) else None
+    return looks if isinstance(looks, dict) else {}
+
+
+def run_request_for(landed: LandedFile, job_name: str) -> RunRequest:
+    return RunRequest(
+        run_key=landed.sha256,
+        job_name=job_name,
+        tags={"recon/source": "sftp", "recon/sha256": landed.sha256, "recon/file": landed.original_name},
+    )
+
+
+def build_sftp_sensor(job_name: str = "ingest_job") -> SensorDefinition:
+    """A sensor that pulls statements over SFTP and requests ``job_name`` once per landed file."""
+
+    @sensor(
+        name=SENSOR_NAME,
+        job_name=job_name,
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.STOPPED,
+        description="Lands complete bank statement files from the bank's SFTP server "
+                    "(verified host key, two-look or marker-file stability) and requests "
+                    "one ingest run per file, keyed by its sha256.",
+    )
+    def sftp_statements_sensor(context: SensorEvaluationContext):
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            return SkipReason(f"configuration error: {exc}")
+        if settings.sftp is None:
+            return SkipReason(NOT_CONFIGURED)
+
+        previous = read_cursor(context.cursor)
+        try:
+            result = pull_statements(settings.sftp, LandingZone(settings.landing_dir), previous)
+        except SftpSourceError as exc:
+            # The cursor is left alone: the looks it holds are still the last good ones.
+            context.log.warning("SFTP pull failed: %s", one_line(exc))
+            return SkipReason(one_line(exc))
+
+        for error in result.errors:
+            context.log.warning("SFTP file not taken: %s", error)
+        context.update_cursor(json.dumps({"looks": result.next_looks}, sort_keys=True))
+
+        # One request per sha256: two names with the same bytes in one tick are one file.
+        unique: dict[str, LandedFile] = {}
+        for landed in result.landed + result.redelivered:
+            unique.setdefault(landed.sha256, landed)
+        requests = [run_request_for(f, job_name) for f in unique.values()]
+        if requests:
+            return requests
+        if result.errors:
+            return SkipReason(result.errors[0] if len(result.errors) == 1
+                              else f"{result.errors[0]} (and {len(result.errors) - 1} more)")
+        if result.skipped_unstable:
+            return SkipReason(f"{len(result.skipped_unstable)} file(s) not yet complete: "
+                              + ", ".join(result.skipped_unstable[:5]))
+        return SkipReason("no new statement files")
+
+    return sftp_statements_sensor
