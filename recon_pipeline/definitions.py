@@ -6,12 +6,11 @@ started by either show up side by side in the same instance ($RECON_HOME/dagster
 from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job
-from dagster_dbt import DbtCliResource
 
 from assets.close_pack import build_close_pack_asset
 from assets.dbt_cycle import build_dbt_cycle_assets
 from assets.ingestion import operator_decisions, raw_bank_statements, raw_payment_events
-from recon_pipeline.dbt_setup import dbt_executable, recon_dbt_project
+from recon_pipeline.dbt_setup import recon_dbt_project, recon_dbt_resource
 from recon_pipeline.partitions import pay_cycle_partitions
 from recon_pipeline.settings import load_settings
 from sensors.close_schedule import build_close_schedule
@@ -49,7 +48,7 @@ def build_definitions() -> Definitions:
         jobs=[ingest_job, close_job],
         schedules=[build_close_schedule(close_job, settings)],
         sensors=sensors,
-        resources={"dbt": DbtCliResource(project_dir=recon_dbt_project, dbt_executable=dbt_executable())},
+        resources={"dbt": recon_dbt_resource()},
     )
 
 

@@ -5,7 +5,7 @@
     three rounds, a pair is accepted only when each side is the other's best candidate and the
     bank line has no equally good second payment (that tie is ambiguity, flagged, never
     guessed). Two equally good bank lines for one payment are a duplicate booking: the
-    earlier booking wins and the other is flagged downstream. -#}
+    earlier booking (then the earlier line of the statement) wins and the other is flagged downstream. -#}
 with rules as (
     select * from {{ ref('matching_rules') }} where enabled and strategy = 'reference'
 ),
@@ -34,6 +34,7 @@ candidates as (
         rp.bank_line_id,
         rp.reference_level,
         l.booking_date,
+        l.position as statement_position,
         l.amount - p.signed_amount as amount_difference,
         abs(l.amount - p.signed_amount) as abs_difference,
         {{ days_between('p.sent_cycle', 'l.booking_date') }} as date_difference_days,
@@ -75,7 +76,8 @@ ranked_{{ round }} as (
         c.*,
         row_number() over (
             partition by c.payment_id
-            order by c.priority, c.abs_difference, c.abs_date_difference, c.booking_date, c.bank_line_id
+            order by c.priority, c.abs_difference, c.abs_date_difference, c.booking_date,
+                     c.statement_position, c.bank_line_id
         ) as payment_rank,
         row_number() over (
             partition by c.bank_line_id
