@@ -60,9 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "inspect":
-            return _inspect(args)
         settings = load_settings(args.config)
+        if args.command == "inspect":
+            return _inspect(args, settings)
         if args.command == "run":
             return _run(settings, args)
         if args.command == "resolve":
@@ -100,10 +100,10 @@ def _fail(reason: str) -> int:
     return 1
 
 
-def _inspect(args: argparse.Namespace) -> int:
+def _inspect(args: argparse.Namespace, settings) -> int:
     from recon_pipeline.statements.inspect import main as inspect_main
 
-    return inspect_main([args.file] + (["--json"] if args.json else []))
+    return inspect_main([args.file] + (["--json"] if args.json else []), csv_profiles=settings.csv_profiles)
 
 
 def _run(settings, args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ run from the command line appears in the UI like any other.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,10 @@ concurrency:
 telemetry:
   enabled: false
 """
+
+
+# The command line prints one line per cycle; the full event log is in the instance (and the UI).
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": os.environ.get("RECON_LOG_LEVEL", "WARNING")}}}}
 
 
 class PipelineError(RuntimeError):
@@ -69,10 +74,19 @@ def pick_up(settings: Settings) -> PickupReport:
     if settings.sftp is not None:
         from recon_pipeline.sources.sftp import SftpSourceError, pull_statements
 
+        # Stability needs two looks: remember the last one between runs, and take a second
+        # look a few seconds later when a file is new (the sensor keeps its looks in its cursor).
+        looks_path = settings.landing_dir / ".sftp_looks.json"
         try:
-            result = pull_statements(settings.sftp, landing, {})
+            previous = json.loads(looks_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = {}
+        try:
+            result = pull_statements(settings.sftp, landing, previous, second_look_after=3.0)
         except SftpSourceError as exc:
             raise PipelineError(str(exc)) from None
+        looks_path.parent.mkdir(parents=True, exist_ok=True)
+        looks_path.write_text(json.dumps(result.next_looks, sort_keys=True), encoding="utf-8")
         report.statement_files_new += len(result.landed)
         report.notes += [f"SFTP: {e}" for e in getattr(result, "errors", [])]
         skipped = getattr(result, "skipped_unstable", [])
@@ -117,17 +131,22 @@ def built_cycles(settings: Settings) -> list[dt.date]:
                                           "union select distinct pay_cycle from marts.rpt_close_summary")]
 
 
+def check_buildable(settings: Settings, cycle: dt.date) -> None:
+    """A cycle can be built when it lies between first_cycle and tomorrow (today's cycle may be open)."""
+    if cycle < settings.first_cycle:
+        raise PipelineError(f"pay cycle {cycle} is before first_cycle {settings.first_cycle} in the configuration")
+    latest_allowed = dt.date.today() + dt.timedelta(days=1)
+    if cycle > latest_allowed:
+        raise PipelineError(f"pay cycle {cycle} is in the future (latest buildable cycle is {latest_allowed})")
+
+
 def plan_cycles(settings: Settings, through: dt.date, only: dt.date | None = None) -> list[str]:
     """Cycles to build, in order: every cycle with data up to ``through`` and ``through`` itself.
 
     With ``only`` (``--cycle``), earlier cycles with data that were never built are built
     first, because a cycle's matching starts from what earlier cycles left open.
     """
-    if through < settings.first_cycle:
-        raise PipelineError(f"pay cycle {through} is before first_cycle {settings.first_cycle} in the configuration")
-    latest_allowed = dt.date.today() + dt.timedelta(days=1)
-    if through > latest_allowed:
-        raise PipelineError(f"pay cycle {through} is in the future (latest buildable cycle is {latest_allowed})")
+    check_buildable(settings, through)
     wanted = {c for c in data_cycles(settings) if settings.first_cycle <= c <= through}
     wanted.add(through)
     if only is not None:
@@ -136,9 +155,7 @@ def plan_cycles(settings: Settings, through: dt.date, only: dt.date | None = Non
     return [c.isoformat() for c in sorted(wanted)]
 
 
-def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = None,
-                 echo: Callable[[str], None] = print) -> list[CycleResult]:
-    """Pick up, ingest, then build each planned cycle in order; stop at the first failed cycle."""
+def _load_definitions(settings: Settings):
     from recon_pipeline.dbt_setup import apply_dbt_env, ensure_manifest
 
     prepare_instance(settings)
@@ -147,29 +164,50 @@ def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = No
         ensure_manifest()
     except RuntimeError as exc:
         raise PipelineError(str(exc)) from None
+    from dagster import DagsterInstance
+
+    from recon_pipeline.definitions import build_definitions
+
+    return build_definitions(), DagsterInstance.get()
+
+
+def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = None,
+                 echo: Callable[[str], None] = print) -> list[CycleResult]:
+    """Pick up, ingest, then build each planned cycle in order; stop at the first failed cycle."""
+    from recon_pipeline.definitions import INGEST_JOB
+
+    check_buildable(settings, through)
+    with open_warehouse(settings):
+        pass  # fail fast, with one line, when the warehouse cannot be opened
+    defs, instance = _load_definitions(settings)
     pickup = pick_up(settings)
     echo(f"picked up {pickup.statement_files_new} new statement file(s), {pickup.event_files_new} new "
          f"event file(s), {pickup.kafka_messages} Kafka message(s)")
     for note in pickup.notes:
         echo(note)
-
-    from dagster import DagsterInstance
-
-    from recon_pipeline.definitions import CLOSE_JOB, INGEST_JOB, build_definitions
-
-    defs = build_definitions()
-    instance = DagsterInstance.get()
-    ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(instance=instance, raise_on_error=False)
+    ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG)
     if not ingest.success:
         raise PipelineError(f"ingestion failed: {_first_error(ingest)}")
     _echo_ingest(ingest, echo)
+    return _build(settings, defs, instance, plan_cycles(settings, through, only), echo)
+
+
+def rebuild_cycles(settings: Settings, cycles: list[str], echo: Callable[[str], None] = print) -> list[CycleResult]:
+    """Rebuild already-ingested cycles (after an operator decision), in order."""
+    defs, instance = _load_definitions(settings)
+    return _build(settings, defs, instance, cycles, echo)
+
+
+def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable[[str], None]) -> list[CycleResult]:
+    from recon_pipeline.definitions import CLOSE_JOB
 
     results = []
     close_job = defs.resolve_job_def(CLOSE_JOB)
-    for cycle in plan_cycles(settings, through, only):
-        outcome = close_job.execute_in_process(instance=instance, partition_key=cycle, raise_on_error=False)
+    for cycle in cycles:
+        outcome = close_job.execute_in_process(instance=instance, partition_key=cycle, raise_on_error=False,
+                                               run_config=QUIET_RUN_CONFIG)
         if not outcome.success:
-            results.append(CycleResult(cycle, False, None, error=_first_error(outcome)))
             raise PipelineError(f"pay cycle {cycle} failed: {_first_error(outcome)}")
         results.append(CycleResult(cycle, True, settings.close_pack_path(cycle), cycle_summary(settings, cycle)))
         echo(format_cycle_line(results[-1]))
@@ -210,10 +248,13 @@ def _echo_ingest(outcome, echo: Callable[[str], None]) -> None:
 
 
 def _first_error(outcome) -> str:
+    """The root cause of the first failed step, as one line (the full trace stays in the UI)."""
     for event in outcome.all_events:
         if event.is_failure and event.event_specific_data is not None:
             error = getattr(event.event_specific_data, "error", None)
+            while error is not None and getattr(error, "cause", None) is not None:
+                error = error.cause
             if error is not None:
                 lines = [ln.strip() for ln in (error.message or "").splitlines() if ln.strip()]
-                return lines[-1] if lines else error.cls_name or "unknown error"
+                return lines[0][:300] if lines else error.cls_name or "unknown error"
     return "unknown error (see the run in the Dagster UI)"

@@ -78,7 +78,7 @@ def build_sftp_sensor(job_name: str = "ingest_job") -> SensorDefinition:
             return SkipReason(one_line(exc))
 
         for error in result.errors:
-            context.log.warning("SFTP file not taken: %s", error)
+            context.log.warning("SFTP: %s", error)
         context.update_cursor(json.dumps({"looks": result.next_looks}, sort_keys=True))
 
         # One request per sha256: two names with the same bytes in one tick are one file.

@@ -24,6 +24,7 @@ import logging
 import posixpath
 import socket
 import stat
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, TypeVar
@@ -124,6 +125,21 @@ def _fingerprint(key: paramiko.PKey) -> str:
         return key.get_name()
 
 
+def close_client(client: paramiko.SSHClient, wait: float = 5.0) -> None:
+    """Close a client and wait for its transport thread to end.
+
+    ``SSHClient.close()`` returns before the transport thread has finished; a sensor that
+    ticks all day would otherwise leave a trail of threads winding down behind it.
+    """
+    transport = client.get_transport()
+    try:
+        client.close()
+    except Exception:  # a dead connection may fail to close; it is gone either way
+        pass
+    if transport is not None and transport is not threading.current_thread():
+        transport.join(wait)
+
+
 class _RejectUnknownHost(paramiko.RejectPolicy):
     """``RejectPolicy`` with a message an operator can act on (and our own exception type)."""
 
@@ -180,26 +196,26 @@ def connect(settings: SftpSettings, timeout: float = 15.0) -> tuple[paramiko.SSH
         sftp.get_channel().settimeout(timeout)
         return client, sftp
     except HostKeyRejected:
-        client.close()
+        close_client(client)
         raise
     except paramiko.BadHostKeyException as exc:
-        client.close()
+        close_client(client)
         raise HostKeyRejected(
             f"SFTP host key for {host_label(settings)} does not match known_hosts {settings.known_hosts} "
             f"(possible man-in-the-middle; server offered {_fingerprint(exc.key)}); refusing to connect"
         ) from exc
     except paramiko.AuthenticationException as exc:
-        client.close()
+        close_client(client)
         raise AuthenticationFailed(
             f"SFTP server {host_label(settings)} refused authentication for user "
             f"{settings.username!r}: {one_line(exc)}") from exc
     except Exception as exc:
-        client.close()
+        close_client(client)
         if is_transient(exc):
             raise
         raise SftpSourceError(f"SFTP connection to {host_label(settings)} failed: {one_line(exc)}") from exc
     except BaseException:
-        client.close()
+        close_client(client)
         raise
 
 
@@ -228,12 +244,13 @@ class _Session:
         return self._sftp
 
     def close(self) -> None:
-        for closable in (self._sftp, self._client):
-            if closable is not None:
-                try:
-                    closable.close()
-                except Exception:  # a dead connection may fail to close; it is gone either way
-                    pass
+        if self._sftp is not None:
+            try:
+                self._sftp.close()
+            except Exception:  # a dead connection may fail to close; it is gone either way
+                pass
+        if self._client is not None:
+            close_client(self._client)
         self._sftp = self._client = None
 
     def run(self, what: str, operation: Callable[[paramiko.SFTPClient], T]) -> T:
@@ -370,7 +387,7 @@ def pull_statements(settings: SftpSettings, landing: LandingZone,
                 # every retry: stop (the remaining files keep their looks and are tried next
                 # pull) but keep what has landed so far, which is durable and in next_looks.
                 result.errors.append(f"{remote.name}: {one_line(exc)}")
-                break
+                return result
             except Exception as exc:
                 result.errors.append(f"{remote.name}: {one_line(exc)}")
         _retry_pending_archives(session, settings, landing, files, names, looks, result)
@@ -420,10 +437,7 @@ def _take(session: _Session, settings: SftpSettings, landing: LandingZone, remot
 
     def download(sftp: paramiko.SFTPClient) -> LandedFile:
         with sftp.open(path, "rb") as fh:
-            # Pipelined reads; the SSH channel window bounds what sits in memory, and
-            # land_stream pulls it through in chunks. No max_concurrent_requests: paramiko's
-            # limiter busy-waits forever in its thread if the connection dies mid-file.
-            fh.prefetch(remote.size)
+            _start_prefetch(fh, remote.size)
             return landing.land_stream(KIND, fh, remote.name, source, expected_size=remote.size)
 
     landed = session.run(f"download of {remote.name}", download)
@@ -435,7 +449,30 @@ def _take(session: _Session, settings: SftpSettings, landing: LandingZone, remot
         result.already_landed.append(remote.name)
         result.redelivered.append(landed)
     if settings.archive_dir:
-        _archive(session, settings, landing, remote.name, landed.sha256, names, result)
+        _archive(session, settings, landing, remote, landed.sha256, names, result)
+
+
+def _start_prefetch(fh: paramiko.SFTPFile, size: int) -> None:
+    """Pipeline the reads of a whole file without holding it in memory.
+
+    Paramiko only takes prefetched data off the channel when ``read`` asks for it, so the SSH
+    window bounds what sits in memory while ``land_stream`` pulls the file through in chunks.
+    No ``max_concurrent_requests``: paramiko's limiter busy-waits forever in its thread once
+    the connection is gone. And when the connection drops while paramiko's prefetch thread is
+    still sending requests, that thread dies with the same error the reading side reports
+    (and retries); it is caught there, so a dropped download is one logged error rather than
+    an extra "exception in thread" traceback on the daemon's stderr.
+    """
+    issue = getattr(fh, "_prefetch_thread", None)
+    if callable(issue):
+        def quiet_issue(*args: Any, **kwargs: Any) -> None:
+            try:
+                issue(*args, **kwargs)
+            except (OSError, EOFError, paramiko.SSHException) as exc:
+                log.debug("prefetch stopped: %s", one_line(exc))
+
+        fh._prefetch_thread = quiet_issue  # paramiko starts its thread with self._prefetch_thread
+    fh.prefetch(size)
 
 
 def _retry_pending_archives(session: _Session, settings: SftpSettings, landing: LandingZone,
@@ -450,7 +487,10 @@ def _retry_pending_archives(session: _Session, settings: SftpSettings, landing: 
         if (look and prev and look.get("sha256") and prev.get("sha256") == look["sha256"]
                 and remote.name not in result.archived):
             try:
-                _archive(session, settings, landing, remote.name, look["sha256"], names, result)
+                _archive(session, settings, landing, remote, look["sha256"], names, result)
+            except (*_PERMANENT, SftpUnavailable) as exc:
+                result.errors.append(f"{remote.name}: {one_line(exc)}")
+                return
             except Exception as exc:
                 result.errors.append(f"{remote.name}: {one_line(exc)}")
 
@@ -461,39 +501,44 @@ def archive_path(settings: SftpSettings) -> str:
     return posixpath.normpath(posixpath.join(settings.remote_dir, settings.archive_dir))
 
 
-def _archive(session: _Session, settings: SftpSettings, landing: LandingZone, name: str, sha: str,
+def _archive(session: _Session, settings: SftpSettings, landing: LandingZone, remote: RemoteFile, sha: str,
              names: set[str], result: PullResult) -> None:
     """Move a landed file (and its marker) into ``archive_dir``; never delete, never overwrite.
 
-    Refuses unless the landed copy is on disk: the remote file is the only other copy. The
-    marker goes too, or a later delivery under the same name would look complete at once.
+    Refuses unless the landed copy is on disk (the remote file is the only other copy), and
+    leaves the file alone if it changed since it was read: those bytes were never landed and
+    the next pull takes them. The marker goes too, or a later delivery under the same name
+    would look complete at once.
     """
     if not landing.contains(KIND, sha):
         raise SftpSourceError(f"not archived: landed copy {sha} is missing")
     target_dir = archive_path(settings)
-    src = posixpath.join(settings.remote_dir, name)
+    src = posixpath.join(settings.remote_dir, remote.name)
+    marker = f"{remote.name}{settings.marker_suffix}" if settings.marker_suffix else None
 
-    def move(sftp: paramiko.SFTPClient) -> None:
+    def move(sftp: paramiko.SFTPClient) -> bool:
         try:
-            sftp.stat(src)
+            attrs = sftp.stat(src)
         except FileNotFoundError:
-            return  # a retried rename that had in fact gone through
-        try:
-            sftp.stat(target_dir)
-        except FileNotFoundError:
+            attrs = None  # a retried rename that had in fact gone through
+        if attrs is not None and (int(attrs.st_size or 0), int(attrs.st_mtime or 0)) != (remote.size, remote.mtime):
+            return False
+        if not _exists(sftp, target_dir):
             sftp.mkdir(target_dir)
-        dst = _free_name(sftp, target_dir, name, sha)
-        sftp.rename(src, dst)
-        marker = f"{name}{settings.marker_suffix}" if settings.marker_suffix else None
+        if attrs is not None:
+            sftp.rename(src, _free_name(sftp, target_dir, remote.name, sha))
         if marker and marker in names:
             marker_src = posixpath.join(settings.remote_dir, marker)
-            marker_dst = posixpath.join(target_dir, posixpath.basename(dst) + settings.marker_suffix)
-            if _exists(sftp, marker_src) and not _exists(sftp, marker_dst):
-                sftp.rename(marker_src, marker_dst)
+            if _exists(sftp, marker_src):
+                sftp.rename(marker_src, _free_name(sftp, target_dir, marker, sha))
+        return True
 
-    session.run(f"archiving of {name}", move)
-    result.archived.append(name)
-    result.next_looks.pop(name, None)
+    if session.run(f"archiving of {remote.name}", move):
+        result.archived.append(remote.name)
+        result.next_looks.pop(remote.name, None)
+    else:
+        result.errors.append(f"{remote.name}: not archived: it changed on the server after it was read; "
+                             f"it will be taken again")
 
 
 def _free_name(sftp: paramiko.SFTPClient, folder: str, name: str, sha: str) -> str:

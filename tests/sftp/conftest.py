@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import asyncssh
+import paramiko
 import pytest
 
 from recon_pipeline.settings import SftpSettings
@@ -202,15 +203,20 @@ def sftp_server(tmp_path: Path, ssh_keys: Keys) -> Iterator[SftpServer]:
     outbox.mkdir(parents=True)
     control = ServerControl()
     server = _ServerThread()
+    failure = None
     try:
         port = server.start(root, ssh_keys, control)
     except Exception as exc:  # noqa: BLE001 - any failure to start is the test's failure
+        failure = f"{type(exc).__name__}: {exc}"
+    if failure is not None:
         server.stop()
-        pytest.fail(f"could not start the loopback SFTP server (asyncssh {asyncssh.__version__}): "
-                    f"{type(exc).__name__}: {exc}", pytrace=False)
+        pytest.fail(f"could not start the loopback SFTP server (asyncssh {asyncssh.__version__}): {failure}",
+                    pytrace=False)
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text(known_hosts_line("127.0.0.1", port, ssh_keys.host_key))
     yield SftpServer(host="127.0.0.1", port=port, root=root, outbox=outbox, known_hosts=known_hosts,
                      client_key_file=ssh_keys.client_key_file, control=control)
     server.stop()
     assert not server.thread.is_alive(), "the SFTP server thread did not stop"
+    lingering = [t for t in threading.enumerate() if isinstance(t, paramiko.Transport) and t.is_alive()]
+    assert not lingering, f"SSH client transports left running: {lingering}"

@@ -287,6 +287,25 @@ def test_archive_moves_the_remote_file_only_after_it_has_landed_and_never_delete
     assert "big_camt.xml" not in done.next_looks
 
 
+def test_a_failed_archive_move_is_retried_next_pull_without_downloading_again(sftp_server, landing):
+    drop(sftp_server, "stmt.xml", CAMT)
+    blocker = sftp_server.root / "archive"
+    blocker.write_bytes(b"a file where the archive folder should be")
+    looks = pull(sftp_server, landing, archive_dir="/archive").next_looks
+
+    stuck = pull(sftp_server, landing, looks, archive_dir="/archive")
+    assert [f.original_name for f in stuck.landed] == ["stmt.xml"] and stuck.archived == []
+    assert len(stuck.errors) == 1 and stuck.errors[0].startswith("stmt.xml: ")
+    assert (sftp_server.outbox / "stmt.xml").read_bytes() == CAMT  # still there, never deleted
+
+    blocker.unlink()
+    retried = pull(sftp_server, landing, stuck.next_looks, archive_dir="/archive")
+    assert (retried.landed, retried.already_landed, retried.errors) == ([], [], [])
+    assert retried.archived == ["stmt.xml"]
+    assert (sftp_server.root / "archive" / "stmt.xml").read_bytes() == CAMT
+    assert not (sftp_server.outbox / "stmt.xml").exists()
+
+
 def test_archiving_a_redelivery_keeps_both_copies_under_distinct_names(sftp_server, landing):
     for _ in range(2):  # the bank sends the same file, same name, twice
         drop(sftp_server, "stmt.xml", CAMT)

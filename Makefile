@@ -1,0 +1,48 @@
+# recon — two commands: `make demo` and `make test`. Everything else is a helper of those.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RECON_HOME ?= $(CURDIR)/recon_home
+export RECON_HOME
+
+.PHONY: install demo test ui bench services validate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install when the dependencies change; uv when available (fast), plain pip otherwise.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip uv || true
+	if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --python $(BIN)/python -e '.[dev]'; \
+	else $(BIN)/python -m pip install -e '.[dev]'; fi
+	$(BIN)/recon prepare
+	touch $@
+
+install: $(VENV)/.installed
+
+## demo: a generated week of pay cycles through the whole pipeline, embedded (DuckDB, local folders)
+demo: install
+	$(BIN)/recon demo
+
+## test: every test, against real services (Postgres, an SFTP server, a Kafka-protocol broker)
+test: install services
+	$(BIN)/python -m pytest
+
+## services: make sure the services the tests talk to are up (the others start inside the tests)
+services:
+	@bash scripts/ensure_postgres.sh
+
+## ui: the Dagster UI on this project's instance ($(RECON_HOME)/dagster)
+ui: install
+	mkdir -p $(RECON_HOME)/dagster
+	DAGSTER_HOME=$(RECON_HOME)/dagster $(BIN)/dagster dev -w workspace.yaml
+
+validate: install
+	DAGSTER_HOME=$(RECON_HOME)/dagster $(BIN)/dagster definitions validate -w workspace.yaml
+
+## bench: speed and memory figures (numbers go in the README)
+bench: install
+	$(BIN)/python bench/run_bench.py
+
+clean:
+	rm -rf $(VENV) recon_home dbt_project/target dbt_project/logs
