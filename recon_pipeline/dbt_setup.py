@@ -30,9 +30,10 @@ def dbt_executable() -> str:
 
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Environment variables ``profiles.yml`` reads, from recon's settings."""
+    quiet = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # no phoning home from production runs
     if settings.uses_postgres:
         url = urlparse(settings.warehouse_url or "")
-        return {
+        return {**quiet,
             "RECON_DBT_TARGET": "postgres",
             "RECON_PG_HOST": url.hostname or "127.0.0.1",
             "RECON_PG_PORT": str(url.port or 5432),
@@ -40,7 +41,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
             "RECON_PG_PASSWORD": unquote(url.password or ""),
             "RECON_PG_DATABASE": (url.path or "/recon").lstrip("/") or "recon",
         }
-    return {"RECON_DBT_TARGET": "duckdb", "RECON_DUCKDB_PATH": str(settings.duckdb_path)}
+    return {**quiet, "RECON_DBT_TARGET": "duckdb", "RECON_DUCKDB_PATH": str(settings.duckdb_path)}
 
 
 def apply_dbt_env(settings: Settings) -> None:
@@ -63,6 +64,7 @@ def ensure_manifest(force: bool = False) -> Path:
         return manifest
     env = dict(os.environ)
     env.setdefault("RECON_DBT_TARGET", "duckdb")
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     env.setdefault("RECON_DUCKDB_PATH", str(DBT_PROJECT_DIR / "target" / "parse_only.duckdb"))
     proc = subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),

@@ -44,6 +44,7 @@ detail_candidates as (
     where l.detail_count >= 2
       and dp.reference_level >= r.min_reference_level
       and sign(p.signed_amount) = sign(l.amount)
+      and p.currency = l.currency
       and {{ days_between('p.sent_cycle', 'l.booking_date') }}
           between -r.date_window_before_days and r.date_window_after_days
 ),
@@ -112,16 +113,17 @@ batch_payments as (
 ),
 
 batch_totals as (
-    select account_iban, batch_key, sum(signed_amount) as payments_total, count(*) as payment_count,
+    select account_iban, currency, batch_key, sum(signed_amount) as payments_total, count(*) as payment_count,
            min(sent_cycle) as first_sent_cycle
     from batch_payments
-    group by account_iban, batch_key
+    group by account_iban, currency, batch_key
 ),
 
 batch_line_candidates as (
     select
         l.bank_line_id,
         l.account_iban,
+        l.currency,
         l.batch_key,
         l.amount - t.payments_total as amount_difference,
         {{ days_between('t.first_sent_cycle', 'l.booking_date') }} as date_difference_days,
@@ -129,7 +131,8 @@ batch_line_candidates as (
         r.confidence,
         count(*) over (partition by l.account_iban, l.batch_key) as lines_per_batch
     from batch_lines as l
-    inner join batch_totals as t on t.account_iban = l.account_iban and t.batch_key = l.batch_key
+    inner join batch_totals as t
+        on t.account_iban = l.account_iban and t.batch_key = l.batch_key and t.currency = l.currency
     cross join batch_rule as r
     where t.payment_count >= 2
       and abs(l.amount - t.payments_total) <= coalesce(r.amount_tolerance, 0)
@@ -141,7 +144,8 @@ batch_matches as (
     select p.payment_id, c.bank_line_id, c.rule_id, c.confidence, 0 as reference_level,
            c.amount_difference, c.date_difference_days
     from batch_line_candidates as c
-    inner join batch_payments as p on p.account_iban = c.account_iban and p.batch_key = c.batch_key
+    inner join batch_payments as p
+        on p.account_iban = c.account_iban and p.batch_key = c.batch_key and p.currency = c.currency
     where c.lines_per_batch = 1
 ),
 

@@ -58,6 +58,8 @@ candidates as (
     cross join rules as r
     where rp.reference_level >= r.min_reference_level
       and sign(l.amount) = -sign(p.signed_amount)
+      and l.currency = p.currency
+      and abs(l.amount + p.signed_amount) <= coalesce(r.amount_tolerance, 0)
       and (p.payment_id in (select payment_id from settled_payments) or p.payment_status = 'returned')
       and {{ days_between('p.sent_cycle', 'l.booking_date') }}
           between -r.date_window_before_days and r.date_window_after_days

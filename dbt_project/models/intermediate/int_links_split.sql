@@ -40,6 +40,7 @@ candidates as (
     cross join rules as r
     where rp.reference_level >= r.min_reference_level
       and sign(l.amount) = sign(p.signed_amount)
+      and l.currency = p.currency
       and abs(l.amount) < abs(p.signed_amount)
       and {{ days_between('p.sent_cycle', 'l.booking_date') }}
           between -r.date_window_before_days and r.date_window_after_days

@@ -64,8 +64,8 @@ name_rule as (
     select * from rules where strategy = 'amount_date_name'
 ),
 
-look_alikes as (
-    select l.bank_line_id
+look_alike_pairs as (
+    select l.bank_line_id, p.payment_id
     from open_lines as l
     inner join open_payments as p
         on p.account_iban = l.account_iban and p.currency = l.currency and p.signed_amount = l.amount
@@ -74,8 +74,19 @@ look_alikes as (
       and {{ days_between('p.sent_cycle', 'l.booking_date') }}
           between -r.date_window_before_days and r.date_window_after_days
       and {{ name_similarity('l.counterparty_name', 'p.counterparty_name') }} >= coalesce(r.min_name_similarity, 0)
-    group by l.bank_line_id
-    having count(*) >= 2
+),
+
+-- ambiguous either way: a line with two look-alike payments, or a payment with two look-alike lines
+look_alikes as (
+    select distinct bank_line_id
+    from (
+        select
+            bank_line_id,
+            count(*) over (partition by bank_line_id) as payments_per_line,
+            count(*) over (partition by payment_id) as lines_per_payment
+        from look_alike_pairs
+    ) as counted
+    where payments_per_line >= 2 or lines_per_payment >= 2
 ),
 
 final as (
