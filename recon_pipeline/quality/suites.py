@@ -69,9 +69,8 @@ class Suite:
 
 
 def expectations_dir() -> Path:
-    """``$RECON_EXPECTATIONS_DIR`` when set (to try a changed suite), else the repository's."""
-    override = os.environ.get("RECON_EXPECTATIONS_DIR")
-    return Path(override) if override else EXPECTATIONS_DIR
+    """The repository's ``expectations/`` folder (tests pass another ``directory`` explicitly)."""
+    return EXPECTATIONS_DIR
 
 
 def load_suite(name: str, directory: Path | None = None) -> Suite:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -239,5 +239,3 @@ def failing(report, check_name: str):
 def only_failures(report) -> dict[str, Any]:
     return {r.check_name: r for r in report.results if not r.passed}
 
-
-Mutator = Callable[[DqHome], None]

@@ -14,13 +14,13 @@ from dagster import (
     AssetCheckSeverity,
     AssetKey,
     AssetSelection,
+    AssetSpec,
     DagsterInstance,
     Definitions,
     asset,
     define_asset_job,
     materialize,
     multi_asset,
-    AssetSpec,
 )
 
 from assets.ingestion import raw_bank_statements, raw_payment_events
@@ -37,7 +37,7 @@ RECONCILE_PROBE = AssetKey(["probe_reconcile_cycle"])
 def recon_env(dq_home, monkeypatch, tmp_path):
     """RECON_HOME for the assets, which read their settings from the environment."""
     for name in ("RECON_CONFIG", "RECON_STATEMENTS_DIR", "RECON_EVENTS_DIR", "RECON_WAREHOUSE_URL",
-                 "RECON_SFTP_URL", "RECON_KAFKA_BOOTSTRAP", "RECON_EXPECTATIONS_DIR"):
+                 "RECON_SFTP_URL", "RECON_KAFKA_BOOTSTRAP"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RECON_HOME", str(dq_home.root))
     monkeypatch.chdir(tmp_path)                       # no stray ./recon.yaml
