@@ -13,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from assets.ingestion import WAREHOUSE_POOL
 from recon_pipeline.cycles import dbt_vars_for_cycle
 from recon_pipeline.dbt_setup import apply_dbt_env, recon_dbt_project
-from recon_pipeline.partitions import pay_cycle_partitions
+from recon_pipeline.partitions import ONE_CYCLE_PER_RUN, pay_cycle_partitions
 from recon_pipeline.settings import load_settings
 
 
@@ -34,6 +34,7 @@ def build_dbt_cycle_assets(settings=None):
         manifest=recon_dbt_project.manifest_path,
         project=recon_dbt_project,
         partitions_def=pay_cycle_partitions(settings),
+        backfill_policy=ONE_CYCLE_PER_RUN,
         dagster_dbt_translator=ReconDbtTranslator(
             settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)),
         pool=WAREHOUSE_POOL,

@@ -42,6 +42,7 @@ from dagster import (
 )
 
 from assets.ingestion import WAREHOUSE_POOL
+from recon_pipeline.partitions import ONE_CYCLE_PER_RUN
 from recon_pipeline.quality import (
     CheckDefinition,
     CheckResult,
@@ -134,6 +135,7 @@ def build_quality_assets(partitions_def: PartitionsDefinition
         name="cycle_inputs",
         group_name="quality",
         partitions_def=partitions_def,
+        backfill_policy=ONE_CYCLE_PER_RUN,
         deps=list(RAW_INPUT_KEYS),
         check_specs=[_spec(d, CYCLE_INPUTS_KEY, partitions_def, blocking=d.blocking) for d in input_definitions],
         pool=WAREHOUSE_POOL,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -59,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if os.environ.get("RECON_LOG_LEVEL", "").upper() != "DEBUG":
+        # Library deprecation and beta notices are for us, not for the person closing a cycle.
+        warnings.simplefilter("ignore")
     try:
         settings = load_settings(args.config)
         if args.command == "inspect":
@@ -110,9 +115,13 @@ def _run(settings, args: argparse.Namespace) -> int:
     from recon_pipeline.pipeline import run_pipeline
 
     through = args.through or args.cycle
+    from recon_pipeline.pipeline import raise_for_blocked
+
     results = run_pipeline(settings, through, only=args.cycle)
-    print(f"{len(results)} pay cycle(s) built; close packs in {settings.reports_dir}")
+    built = sum(1 for r in results if r.success)
+    print(f"{built} pay cycle(s) built; close packs in {settings.reports_dir}")
     print(f"Dagster UI: DAGSTER_HOME={settings.dagster_home} dagster dev -w workspace.yaml  (or: make ui)")
+    raise_for_blocked(results)
     return 0
 
 
@@ -130,9 +139,9 @@ def _demo(settings, args: argparse.Namespace) -> int:
     last = args.start + dt.timedelta(days=args.days - 1)
     results = run_pipeline(settings, last)
     print()
-    print(f"{len(results)} pay cycle(s) reconciled. Close packs:")
+    print(f"{sum(1 for r in results if r.success)} pay cycle(s) reconciled. Close packs:")
     for r in results:
-        print(f"  {r.close_pack}")
+        print(f"  {r.close_pack}" if r.success else f"  {r.pay_cycle}: {r.error}")
     print()
     print("Open the Dagster UI with:  make ui   (then http://127.0.0.1:3000)")
     return 0

@@ -6,7 +6,9 @@ run from the command line appears in the UI like any other.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ telemetry:
 
 
 # The command line prints one line per cycle; the full event log is in the instance (and the UI).
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": os.environ.get("RECON_LOG_LEVEL", "WARNING")}}}}
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": os.environ.get("RECON_LOG_LEVEL", "CRITICAL")}}}}
 
 
 class PipelineError(RuntimeError):
@@ -205,13 +207,40 @@ def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable
     results = []
     close_job = defs.resolve_job_def(CLOSE_JOB)
     for cycle in cycles:
-        outcome = close_job.execute_in_process(instance=instance, partition_key=cycle, raise_on_error=False,
-                                               run_config=QUIET_RUN_CONFIG)
+        # dbt's own log goes to the run's captured output (and the UI), not to the terminal.
+        sink = io.StringIO() if os.environ.get("RECON_LOG_LEVEL", "CRITICAL") != "DEBUG" else None
+        with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
+            outcome = close_job.execute_in_process(instance=instance, partition_key=cycle, raise_on_error=False,
+                                                   run_config=QUIET_RUN_CONFIG)
         if not outcome.success:
-            raise PipelineError(f"pay cycle {cycle} failed: {_first_error(outcome)}")
+            blocked = blocking_failures(settings, cycle)
+            if not blocked:
+                raise PipelineError(f"pay cycle {cycle} failed: {_first_error(outcome)}")
+            # Bad input stops matching for this cycle only; later cycles carry its items forward.
+            results.append(CycleResult(cycle, False, None, error=f"blocked by data-quality checks: {blocked}"))
+            echo(f"cycle {cycle}: BLOCKED by data-quality checks ({blocked}); no close pack — "
+                 f"see dq.check_results and the run in the Dagster UI")
+            continue
         results.append(CycleResult(cycle, True, settings.close_pack_path(cycle), cycle_summary(settings, cycle)))
         echo(format_cycle_line(results[-1]))
     return results
+
+
+def blocking_failures(settings: Settings, cycle: str) -> str:
+    """Names (and failing counts) of the blocking checks that failed for a cycle, or ''."""
+    with open_warehouse(settings) as wh:
+        if not wh.table_exists("dq", "check_results"):
+            return ""
+        rows = wh.fetchall("select check_name, failing_count from dq.check_results "
+                           "where pay_cycle = ? and severity = 'blocking' and not passed order by check_name",
+                           (dt.date.fromisoformat(cycle),))
+    return ", ".join(f"{name} ({count})" for name, count in rows)
+
+
+def raise_for_blocked(results: list[CycleResult]) -> None:
+    blocked = [r for r in results if not r.success]
+    if blocked:
+        raise PipelineError("; ".join(f"pay cycle {r.pay_cycle} {r.error}" for r in blocked))
 
 
 def cycle_summary(settings: Settings, cycle: str) -> list[dict]:

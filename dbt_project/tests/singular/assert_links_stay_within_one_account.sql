@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_reconciliation_links'}}}) }}
 {#- A link never crosses accounts or currencies: our payment and the bank line agree on both. -#}
 select k.match_id, k.payment_id, k.bank_line_id
 from {{ ref('fct_reconciliation_links') }} as k
