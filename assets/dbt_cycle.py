@@ -18,7 +18,21 @@ from recon_pipeline.settings import load_settings
 
 
 class ReconDbtTranslator(DagsterDbtTranslator):
-    """Groups models by layer (staging / intermediate / marts / config) in the asset graph."""
+    """Groups models by layer in the asset graph and makes dbt tests per-cycle asset checks.
+
+    dbt tests run in every cycle's build and check that cycle's slice (they filter on the
+    pay_cycle var), so their results belong to the partition, like the data they check.
+    """
+
+    def __init__(self, partitions_def=None, **kwargs):
+        super().__init__(**kwargs)
+        self._check_partitions = partitions_def
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or self._check_partitions is None:
+            return spec
+        return spec._replace(partitions_def=self._check_partitions)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props.get("resource_type") == "seed":
@@ -29,13 +43,15 @@ class ReconDbtTranslator(DagsterDbtTranslator):
 
 def build_dbt_cycle_assets(settings=None):
     settings = settings or load_settings()
+    partitions = pay_cycle_partitions(settings)
 
     @dbt_assets(
         manifest=recon_dbt_project.manifest_path,
         project=recon_dbt_project,
-        partitions_def=pay_cycle_partitions(settings),
+        partitions_def=partitions,
         backfill_policy=ONE_CYCLE_PER_RUN,
         dagster_dbt_translator=ReconDbtTranslator(
+            partitions_def=partitions,
             settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)),
         pool=WAREHOUSE_POOL,
         name="reconcile_pay_cycle",

@@ -192,21 +192,37 @@ def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = No
     if not ingest.success:
         raise PipelineError(f"ingestion failed: {_first_error(ingest)}")
     _echo_ingest(ingest, echo)
-    return _build(settings, defs, instance, plan_cycles(settings, through, only), echo)
+    force = frozenset({only.isoformat()}) if only is not None else frozenset()
+    return _build(settings, defs, instance, plan_cycles(settings, through, only), echo, force)
 
 
 def rebuild_cycles(settings: Settings, cycles: list[str], echo: Callable[[str], None] = print) -> list[CycleResult]:
     """Rebuild already-ingested cycles (after an operator decision), in order."""
     defs, instance = _load_definitions(settings)
-    return _build(settings, defs, instance, cycles, echo)
+    return _build(settings, defs, instance, cycles, echo, frozenset(cycles))
 
 
-def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable[[str], None]) -> list[CycleResult]:
+def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable[[str], None],
+           force: frozenset[str] = frozenset()) -> list[CycleResult]:
+    """Build cycles in order. A cycle whose inputs are unchanged since its last build (same
+    fingerprint, close pack on disk) is not rebuilt: re-running gives the same result anyway,
+    and a daily `recon run --through today` then only pays for what is new."""
     from recon_pipeline.definitions import CLOSE_JOB
+    from recon_pipeline.warehouse.cycle_builds import cycle_fingerprint, last_fingerprint, record_build
 
     results = []
     close_job = defs.resolve_job_def(CLOSE_JOB)
+    changed_before = False
     for cycle in cycles:
+        fingerprint = cycle_fingerprint(settings, cycle)
+        unchanged = (not changed_before and cycle not in force
+                     and last_fingerprint(settings, cycle) == fingerprint
+                     and settings.close_pack_path(cycle).is_file())
+        if unchanged:
+            results.append(CycleResult(cycle, True, settings.close_pack_path(cycle), cycle_summary(settings, cycle)))
+            echo(format_cycle_line(results[-1]) + " (unchanged, not rebuilt)")
+            continue
+        changed_before = True  # every later cycle starts from this one's results
         # dbt's own log goes to the run's captured output (and the UI), not to the terminal.
         sink = io.StringIO() if os.environ.get("RECON_LOG_LEVEL", "CRITICAL") != "DEBUG" else None
         with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
@@ -221,6 +237,7 @@ def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable
             echo(f"cycle {cycle}: BLOCKED by data-quality checks ({blocked}); no close pack — "
                  f"see dq.check_results and the run in the Dagster UI")
             continue
+        record_build(settings, cycle, fingerprint)
         results.append(CycleResult(cycle, True, settings.close_pack_path(cycle), cycle_summary(settings, cycle)))
         echo(format_cycle_line(results[-1]))
     return results

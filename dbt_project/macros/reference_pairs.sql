@@ -38,3 +38,14 @@
     cast({{ amount_difference }} as decimal(20,5)) as amount_difference,
     cast({{ date_difference_days }} as integer) as date_difference_days
 {%- endmacro %}
+
+{#- The (payment, bank line) pairs earlier matching stages already linked this cycle: each
+    stage takes only what the stages before it left. -#}
+{% macro linked_by_stages(stages) -%}
+    {%- for stage in stages %}
+    select payment_id, bank_line_id from {{ ref(stage) }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+{%- endmacro %}

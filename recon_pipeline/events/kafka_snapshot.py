@@ -49,6 +49,7 @@ from recon_pipeline.events.offset_ledger import (  # noqa: F401  (iter_landed_me
     recorded_end_or_none,
     recorded_ends,
 )
+from recon_pipeline.landing.zone import fsync_path
 from recon_pipeline.settings import KafkaSettings, Settings
 from recon_pipeline.warehouse.connection import Warehouse, open_warehouse
 
@@ -587,34 +588,13 @@ def land_range(settings: Settings, rng: OffsetRange,
                 writer.write_table(pa.table(buf, schema=schema))
         finally:
             writer.close()
-        _fsync_file(tmp)
+        fsync_path(tmp)
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_path(path.parent)
     finally:
         if tmp.exists():
             tmp.unlink()
     return LandedRange(rng, path, count)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # ----- committing (advisory) ----------------------------------------------------------------

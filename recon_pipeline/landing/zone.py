@@ -99,7 +99,7 @@ class LandingZone:
         # Data first, then the sidecar: a file without a sidecar is still found (and re-described).
         os.replace(tmp_path, final)
         _atomic_write_text(meta_path, json.dumps(meta, sort_keys=True), self._tmp)
-        _fsync_dir(folder)
+        fsync_path(folder)
         return LandedFile(kind, sha, final, original_name, source, landed_at, is_new=True)
 
     # ----- reading -----------------------------------------------------------
@@ -159,12 +159,15 @@ def _atomic_write_text(path: Path, text: str, tmp_dir: Path) -> None:
     os.replace(tmp, path)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entry to disk (a rename is durable once its folder is)."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)

@@ -9,7 +9,7 @@ with rules as (
 ),
 
 used as (
-    select payment_id, bank_line_id from {{ ref('int_links_manual') }}
+    {{ linked_by_stages(['int_links_manual']) }}
 ),
 
 payments as (

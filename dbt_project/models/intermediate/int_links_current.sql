@@ -19,35 +19,33 @@ payments as (
     select payment_id, payment_status from {{ ref('int_payments_as_of_cycle') }}
 ),
 
-final as (
+checked as (
     select
-        l.match_id,
-        l.payment_id,
-        l.bank_line_id,
-        l.rule_id,
-        l.confidence,
-        l.stage,
+        l.*,
         case
-            when l.stage <> 'manual' and l.stage <> 'return' and p.payment_status in ('failed', 'cancelled')
-                then 'exception'
+            when l.stage not in ('manual', 'return') and p.payment_status in ('failed', 'cancelled') then true
             when l.stage = 'return' and p.payment_status not in ('returned', 'failed', 'cancelled')
-                 and l.link_status = 'matched'
-                then 'exception'
-            else l.link_status
-        end as link_status,
-        case
-            when l.stage <> 'manual' and l.stage <> 'return' and p.payment_status in ('failed', 'cancelled')
-                then 'status_mismatch'
-            when l.stage = 'return' and p.payment_status not in ('returned', 'failed', 'cancelled')
-                 and l.link_status = 'matched'
-                then 'status_mismatch'
-            else l.exception_type
-        end as exception_type,
-        l.reference_level,
-        l.amount_difference,
-        l.date_difference_days
+                 and l.link_status = 'matched' then true
+            else false
+        end as statuses_disagree
     from links as l
     inner join payments as p on p.payment_id = l.payment_id
+),
+
+final as (
+    select
+        match_id,
+        payment_id,
+        bank_line_id,
+        rule_id,
+        confidence,
+        stage,
+        case when statuses_disagree then 'exception' else link_status end as link_status,
+        case when statuses_disagree then 'status_mismatch' else exception_type end as exception_type,
+        reference_level,
+        amount_difference,
+        date_difference_days
+    from checked
 )
 
 select * from final

@@ -11,11 +11,7 @@ with rules as (
 ),
 
 used as (
-    select payment_id, bank_line_id from {{ ref('int_links_manual') }}
-    union all
-    select payment_id, bank_line_id from {{ ref('int_links_batch') }}
-    union all
-    select payment_id, bank_line_id from {{ ref('int_links_split') }}
+    {{ linked_by_stages(['int_links_manual', 'int_links_batch', 'int_links_split']) }}
 ),
 
 payments as (

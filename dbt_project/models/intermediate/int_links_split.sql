@@ -6,9 +6,7 @@ with rules as (
 ),
 
 used as (
-    select payment_id, bank_line_id from {{ ref('int_links_manual') }}
-    union all
-    select payment_id, bank_line_id from {{ ref('int_links_batch') }}
+    {{ linked_by_stages(['int_links_manual', 'int_links_batch']) }}
 ),
 
 payments as (
