@@ -34,18 +34,26 @@ def build_close_pack_asset(partitions_def):
                 "coalesce(sum(exposure_amount), 0) as exposure, min(match_rate) as worst_match_rate "
                 "from marts.rpt_close_summary where pay_cycle = ?", (dt.date.fromisoformat(cycle),))[0]
             per_rule = wh.fetch_dicts(
-                "select rule_id, count(distinct match_id) as matches, count(*) as links "
+                "select rule_id, count(distinct match_id) as matches, count(*) as links, "
+                "count(distinct bank_line_id) as bank_lines "
                 "from marts.fct_reconciliation_links where pay_cycle = ? group by rule_id order by rule_id",
                 (dt.date.fromisoformat(cycle),))
+            lines_in_cycle = wh.fetchone(
+                "select count(*) from marts.fct_bank_line_reconciliation where pay_cycle = ?",
+                (dt.date.fromisoformat(cycle),))[0] or 0
         return MaterializeResult(metadata={
             "path": MetadataValue.path(str(path)),
             "items": int(totals["items"]),
             "exceptions": int(totals["exceptions"]),
             "exposure": float(totals["exposure"]),  # display only; the pack holds exact Decimals
             "worst_match_rate": float(totals["worst_match_rate"] or 0),
-            "matches_per_rule": MetadataValue.md(
-                "| rule | matches | links |\n|---|---|---|\n" +
-                "\n".join(f"| {r['rule_id']} | {r['matches']} | {r['links']} |" for r in per_rule)),
+            # Match rate per rule: the share of the cycle's bank lines each rule settled.
+            "match_rate_per_rule": MetadataValue.md(
+                "| rule | matches | links | bank lines | match rate |\n|---|---|---|---|---|\n" +
+                "\n".join(f"| {r['rule_id']} | {r['matches']} | {r['links']} | {r['bank_lines']} | "
+                          f"{(r['bank_lines'] / lines_in_cycle if lines_in_cycle else 0):.1%} |" for r in per_rule)),
+            **{f"match_rate/{r['rule_id']}": round(r["bank_lines"] / lines_in_cycle, 4) if lines_in_cycle else 0.0
+               for r in per_rule},
         })
 
     return close_pack

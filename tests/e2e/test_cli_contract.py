@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from tests.e2e.conftest import make_home
+from tests.statements.conftest import shared_statements_dir
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "statements"
+SHARED = shared_statements_dir()
 
 
 def test_inspect_json_prints_the_contract_shape(tmp_path):
