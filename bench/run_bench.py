@@ -35,6 +35,9 @@ def peak_mib() -> float:
 
 
 def main() -> int:
+    import warnings
+
+    warnings.simplefilter("ignore")  # library beta notices would drown the figures
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--per-day", type=int, default=2000)

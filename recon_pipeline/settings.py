@@ -66,7 +66,8 @@ class Settings:
     home: Path
     timezone: str = "UTC"
     cutoff: dt.time = dt.time(0, 0)
-    first_cycle: dt.date = dt.date(2026, 1, 1)
+    # Early enough for real historical statements; days without data are never built.
+    first_cycle: dt.date = dt.date(2000, 1, 1)
     settlement_window_days: int = 3
     statements_dir: Path | None = None
     events_dir: Path | None = None
@@ -205,7 +206,7 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
         home=home,
         timezone=timezone,
         cutoff=_parse_time(cycles.get("cutoff", raw.get("cutoff", "00:00"))),
-        first_cycle=_parse_date(cycles.get("first_cycle", raw.get("first_cycle", "2026-01-01"))),
+        first_cycle=_parse_date(cycles.get("first_cycle", raw.get("first_cycle", "2000-01-01"))),
         settlement_window_days=settlement_window_days,
         statements_dir=resolve(statements_dir) if statements_dir else None,
         events_dir=resolve(events_dir) if events_dir else None,
