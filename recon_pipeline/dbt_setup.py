@@ -23,9 +23,17 @@ recon_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PRO
 
 
 def dbt_executable() -> str:
-    """The dbt next to this interpreter (the project's venv), so no PATH set-up is needed."""
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
+    """The dbt of this environment (the project's venv), so no PATH set-up is needed.
+
+    ``sys.executable`` may be the resolved interpreter outside the venv (Dagster's code server
+    is started that way), so the venv's own ``bin`` (``sys.prefix``) is looked at too.
+    """
+    import shutil
+
+    for candidate in (Path(sys.prefix) / "bin" / "dbt", Path(sys.executable).with_name("dbt")):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:

@@ -5,13 +5,15 @@ started by either show up side by side in the same instance ($RECON_HOME/dagster
 """
 from __future__ import annotations
 
+import os
+
 from dagster import AssetSelection, Definitions, define_asset_job
 
 from assets.close_pack import build_close_pack_asset
 from assets.dbt_cycle import build_dbt_cycle_assets
 from assets.ingestion import operator_decisions, raw_bank_statements, raw_payment_events
 from assets.quality import build_quality_assets
-from recon_pipeline.dbt_setup import recon_dbt_project, recon_dbt_resource
+from recon_pipeline.dbt_setup import ensure_manifest, recon_dbt_resource
 from recon_pipeline.partitions import pay_cycle_partitions
 from recon_pipeline.settings import load_settings
 from sensors.close_schedule import build_close_schedule
@@ -23,7 +25,10 @@ CLOSE_JOB = "close_cycle_job"
 
 def build_definitions() -> Definitions:
     settings = load_settings()
-    recon_dbt_project.prepare_if_dev()
+    if os.environ.get("DAGSTER_IS_DEV_CLI"):
+        # `dagster dev`: re-parse the dbt project when its files changed (with this venv's dbt,
+        # which DbtProject.prepare_if_dev would look for on PATH).
+        ensure_manifest()
     partitions = pay_cycle_partitions(settings)
     dbt_cycle = build_dbt_cycle_assets(settings)
     close_pack = build_close_pack_asset(partitions)

@@ -12,9 +12,13 @@ from dagster import DagsterInstance, DailyPartitionsDefinition, RunRequest, buil
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_dagster_definitions_validate_loads_the_workspace(tmp_path):
+def test_dagster_definitions_validate_loads_the_workspace_as_dagster_dev_does(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_", "DAGSTER_"))}
     env.update(RECON_HOME=str(tmp_path / "home"), DAGSTER_HOME=str(tmp_path / "dagster"))
+    # As under `dagster dev`: dev mode on, and the venv's bin not necessarily on PATH.
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin)
+    env["DAGSTER_IS_DEV_CLI"] = "1"
     (tmp_path / "dagster").mkdir()
     dagster = Path(sys.executable).with_name("dagster")
     proc = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"], cwd=ROOT, env=env,
