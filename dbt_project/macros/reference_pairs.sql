@@ -49,3 +49,20 @@
     {%- endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The most severe link of each item this cycle (exception, then partial_match, then matched):
+    an item linked several times (a split, a return) takes the worst status of its links. -#}
+{% macro worst_link_per(item_column) -%}
+    select
+        {{ item_column }},
+        link_status,
+        exception_type,
+        match_id,
+        rule_id,
+        row_number() over (
+            partition by {{ item_column }}
+            order by case link_status when 'exception' then 1 when 'partial_match' then 2 else 3 end,
+                     exception_type, match_id
+        ) as severity_rank
+    from {{ ref('int_links_current') }}
+{%- endmacro %}

@@ -11,18 +11,7 @@ links as (
 ),
 
 worst_link as (
-    select
-        bank_line_id,
-        link_status,
-        exception_type,
-        match_id,
-        rule_id,
-        row_number() over (
-            partition by bank_line_id
-            order by case link_status when 'exception' then 1 when 'partial_match' then 2 else 3 end,
-                     exception_type, match_id
-        ) as severity_rank
-    from links
+    {{ worst_link_per('bank_line_id') }}
 ),
 
 flags as (

@@ -11,18 +11,7 @@ links as (
 ),
 
 worst_link as (
-    select
-        payment_id,
-        link_status,
-        exception_type,
-        match_id,
-        rule_id,
-        row_number() over (
-            partition by payment_id
-            order by case link_status when 'exception' then 1 when 'partial_match' then 2 else 3 end,
-                     exception_type, match_id
-        ) as severity_rank
-    from links
+    {{ worst_link_per('payment_id') }}
 ),
 
 open_unlinked as (
