@@ -90,10 +90,10 @@ def pick_up(settings: Settings) -> PickupReport:
         looks_path.parent.mkdir(parents=True, exist_ok=True)
         looks_path.write_text(json.dumps(result.next_looks, sort_keys=True), encoding="utf-8")
         report.statement_files_new += len(result.landed)
-        report.notes += [f"SFTP: {e}" for e in getattr(result, "errors", [])]
-        skipped = getattr(result, "skipped_unstable", [])
-        if skipped:
-            report.notes.append(f"SFTP: {len(skipped)} file(s) still being written, left for the next run")
+        report.notes += [f"SFTP: {e}" for e in result.errors]
+        if result.skipped_unstable:
+            report.notes.append(f"SFTP: {len(result.skipped_unstable)} file(s) still being written, "
+                                "left for the next run")
     if settings.kafka is not None:
         from recon_pipeline.events.kafka_snapshot import KafkaUnavailable, snapshot_topics
 
@@ -101,7 +101,7 @@ def pick_up(settings: Settings) -> PickupReport:
             snap = snapshot_topics(settings)
         except KafkaUnavailable as exc:
             raise PipelineError(str(exc)) from None
-        report.kafka_messages += int(getattr(snap, "messages", 0) or 0)
+        report.kafka_messages += snap.messages
     return report
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
 
 from recon_pipeline.landing import LandingZone
-from recon_pipeline.settings import load_settings
 from recon_pipeline.sources.local_inbox import scan_inbox
+from sensors.tick_settings import settings_or_skip
 
 
 def build_inbox_sensor(job_name: str = "ingest_job"):
@@ -17,7 +17,9 @@ def build_inbox_sensor(job_name: str = "ingest_job"):
             default_status=DefaultSensorStatus.STOPPED,
             description="Picks up new statement and event files dropped in the local inbox folders.")
     def inbox_sensor(context: SensorEvaluationContext):
-        settings = load_settings()
+        settings = settings_or_skip()
+        if isinstance(settings, SkipReason):
+            return settings
         settings.ensure_dirs()
         landing = LandingZone(settings.landing_dir)
         requests = []

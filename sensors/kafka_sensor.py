@@ -35,7 +35,8 @@ from recon_pipeline.events.kafka_snapshot import (
     ranges_to_json,
     read_ledger_ends,
 )
-from recon_pipeline.settings import ConfigError, Settings, load_settings
+from sensors.tick_settings import settings_or_skip
+from recon_pipeline.settings import Settings
 
 SENSOR_NAME = "kafka_events_sensor"
 SOURCE_TAG = "recon/source"
@@ -87,10 +88,9 @@ def build_kafka_sensor(job_name: str = "ingest_job") -> SensorDefinition:
                     "keyed by its offset ranges.",
     )
     def kafka_events_sensor(context: SensorEvaluationContext):
-        try:
-            settings = load_settings()
-        except ConfigError as exc:
-            return SkipReason(f"configuration error: {exc}")
+        settings = settings_or_skip()
+        if isinstance(settings, SkipReason):
+            return settings
         if settings.kafka is None:
             return SkipReason(NOT_CONFIGURED)
 

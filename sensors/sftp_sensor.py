@@ -22,7 +22,7 @@ from dagster import (
 )
 
 from recon_pipeline.landing.zone import LandedFile, LandingZone
-from recon_pipeline.settings import ConfigError, load_settings
+from sensors.tick_settings import settings_or_skip
 from recon_pipeline.sources.sftp import SftpSourceError, one_line, pull_statements
 
 SENSOR_NAME = "sftp_statements_sensor"
@@ -62,10 +62,9 @@ def build_sftp_sensor(job_name: str = "ingest_job") -> SensorDefinition:
                     "one ingest run per file, keyed by its sha256.",
     )
     def sftp_statements_sensor(context: SensorEvaluationContext):
-        try:
-            settings = load_settings()
-        except ConfigError as exc:
-            return SkipReason(f"configuration error: {exc}")
+        settings = settings_or_skip()
+        if isinstance(settings, SkipReason):
+            return settings
         if settings.sftp is None:
             return SkipReason(NOT_CONFIGURED)
 
