@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--reason", required=True)
     match.add_argument("--by", required=True, dest="user")
 
+    audit = sub.add_parser("audit", help="the hash-chained audit trail (ops.audit_log)")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="walk the chain; exit non-zero naming the first broken record")
+
     sub.add_parser("prepare", help="build the dbt manifest (done by `make install`)")
 
     demo = sub.add_parser("demo", help="generate a demo week into $RECON_HOME's inbox and run it")
@@ -81,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(manual_match(settings, args.payment, args.bank_line, args.reason, args.user))
             return 0
+        if args.command == "audit":
+            return _audit_verify(settings)
         if args.command == "prepare":
             from recon_pipeline.dbt_setup import ensure_manifest
 
@@ -103,6 +109,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(reason: str) -> int:
     print(f"recon: {reason}", file=sys.stderr)
     return 1
+
+
+def _audit_verify(settings) -> int:
+    from recon_pipeline.audit import verify_chain
+    from recon_pipeline.audit.log import read_audit_log
+    from recon_pipeline.warehouse.connection import open_warehouse
+
+    if not settings.uses_postgres and not settings.duckdb_path.exists():
+        return _fail(f"no warehouse at {settings.duckdb_path}: nothing to verify")
+    with open_warehouse(settings, read_only=not settings.uses_postgres) as wh:
+        count, broken = verify_chain(read_audit_log(wh))
+    if broken is not None:
+        return _fail(f"audit trail BROKEN at {broken}")
+    print(f"audit trail intact: {count} record(s)")
+    return 0
 
 
 def _inspect(args: argparse.Namespace, settings) -> int:

@@ -10,6 +10,7 @@ the five-decimal amounts some banks send without rounding.
 """
 from __future__ import annotations
 
+from recon_pipeline.audit.log import ensure_audit_table
 from recon_pipeline.warehouse.connection import Warehouse
 
 MONEY = "decimal(20,5)"
@@ -145,14 +146,16 @@ _TABLES = {
         reason varchar not null,
         raw_value blob
     """,
-    "ops.exception_resolutions": """
+    "ops.exception_resolutions": f"""
         resolution_id varchar primary key,
         exception_id varchar not null,
         action varchar not null,
         reason varchar not null,
         resolved_by varchar not null,
         resolved_at timestamp not null,
-        effective_cycle date not null
+        effective_cycle date not null,
+        adjustment_amount {MONEY},
+        adjustment_account varchar
     """,
     "ops.manual_matches": """
         manual_match_id varchar primary key,
@@ -175,3 +178,4 @@ def ensure_raw_schema(wh: Warehouse) -> None:
         if wh.kind == "postgres":
             ddl = ddl.replace(" blob", " bytea")
         wh.execute(f"create table if not exists {name} ({ddl})")
+    ensure_audit_table(wh)
