@@ -108,7 +108,7 @@ def test_two_writers_on_postgres_never_fork_the_chain(postgres_url):
         t.start()
     for t in threads:
         t.join()
-    assert not errors
+    assert not errors, errors
     with open_warehouse(settings) as wh:
         count, broken = verify_chain(read_audit_log(wh))
     assert count == 60 and broken is None
