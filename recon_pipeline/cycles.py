@@ -1,9 +1,16 @@
-"""Pay cycles: a calendar day in the configured time zone, shifted by the cut-off.
+"""Pay cycles: a calendar day in the configured time zone that closes at the cut-off.
+
+CONTRACT.md §2: the cut-off is the time of day at which a pay cycle closes, as in payment
+operations. Cycle D runs from the cut-off on D-1 up to, not including, the cut-off on D, so
+with a 17:00 cut-off a payment sent at 17:30 on the 9th belongs to the 10th. A cut-off of
+00:00 closes the cycle at the end of its own day, so the cycle is the calendar day.
 
 The one function that turns a Dagster partition key into dbt vars lives here, pure and
 tested, so the SQL never has to know about time zones or cut-offs beyond the half-open
 window ``[cycle_start_utc, cycle_end_utc)`` it is handed: an event at exactly the cut-off
-belongs to the next cycle, never to both.
+belongs to the next cycle, never to both. ``cycle_date_of`` in dbt_project/macros/portable.sql
+is the same rule in SQL; one table of worked examples (tests/unit/pay_cycle_examples.py)
+is run against both.
 """
 from __future__ import annotations
 
@@ -14,19 +21,29 @@ from zoneinfo import ZoneInfo
 from recon_pipeline.settings import Settings
 
 
+def _closing_day(cycle: dt.date, cutoff: dt.time) -> dt.date:
+    """The local day on whose cut-off the cycle closes: the cycle day itself, or the next day
+    for a 00:00 cut-off (midnight at the end of the cycle day)."""
+    return cycle if cutoff != dt.time(0, 0) else cycle + dt.timedelta(days=1)
+
+
 def cycle_window_utc(cycle: dt.date, timezone: str, cutoff: dt.time) -> tuple[dt.datetime, dt.datetime]:
-    """Half-open UTC window of a pay cycle: from cut-off on the cycle day to cut-off the next day."""
+    """Half-open UTC window of a pay cycle: from the cut-off on the day before to the cut-off
+    on the cycle day (midnight to midnight with the default 00:00 cut-off)."""
     tz = ZoneInfo(timezone)
-    start = dt.datetime.combine(cycle, cutoff, tzinfo=tz)
-    end = dt.datetime.combine(cycle + dt.timedelta(days=1), cutoff, tzinfo=tz)
+    closing = _closing_day(cycle, cutoff)
+    start = dt.datetime.combine(closing - dt.timedelta(days=1), cutoff, tzinfo=tz)
+    end = dt.datetime.combine(closing, cutoff, tzinfo=tz)
     return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
 
 
 def cycle_of(instant: dt.datetime, timezone: str, cutoff: dt.time) -> dt.date:
-    """The pay cycle an instant belongs to (the inverse of ``cycle_window_utc``)."""
+    """The pay cycle an instant belongs to (the inverse of ``cycle_window_utc``): its local
+    day, or the next day once the local clock has reached a cut-off other than 00:00."""
     local = instant.astimezone(ZoneInfo(timezone))
-    shifted = local - dt.timedelta(hours=cutoff.hour, minutes=cutoff.minute, seconds=cutoff.second)
-    return shifted.date()
+    if cutoff != dt.time(0, 0) and local.time().replace(tzinfo=None) >= cutoff:
+        return local.date() + dt.timedelta(days=1)
+    return local.date()
 
 
 def parse_cycle(value: str) -> dt.date:

@@ -1,14 +1,21 @@
 {#- Where DuckDB and Postgres differ, one macro per idea, dispatched per adapter. -#}
 
-{#- The pay cycle (local calendar day after the cut-off) of a UTC timestamp column. -#}
-{% macro cycle_date_of(ts) -%}{{ return(adapter.dispatch('cycle_date_of', 'recon')(ts)) }}{%- endmacro %}
-{% macro default__cycle_date_of(ts) -%}
-    cast(timezone('{{ var("pay_cycle_timezone") }}', timezone('UTC', {{ ts }}))
-         - {{ var("pay_cycle_cutoff_minutes") | int }} * interval '1 minute' as date)
+{#- The pay cycle of a UTC timestamp column (CONTRACT.md §2): the local calendar day, or the
+    next day once the local clock has reached the cut-off. Adding (24h - cut-off) to the local
+    wall-clock time and taking the date is that rule; a 00:00 cut-off adds nothing (the cycle is
+    the calendar day). Same rule as recon_pipeline.cycles.cycle_of, pinned by one table of worked
+    examples (tests/unit/pay_cycle_examples.py) run against both. timezone / cutoff_minutes
+    default to the run's vars; the test passes them to cover every zone and cut-off in one compile. -#}
+{% macro cycle_date_of(ts, timezone=none, cutoff_minutes=none) -%}
+    {%- set tz = timezone if timezone is not none else var("pay_cycle_timezone") -%}
+    {%- set minutes = (cutoff_minutes if cutoff_minutes is not none else var("pay_cycle_cutoff_minutes")) | int -%}
+    {{ return(adapter.dispatch('cycle_date_of', 'recon')(ts, tz, (1440 - minutes) % 1440)) }}
 {%- endmacro %}
-{% macro postgres__cycle_date_of(ts) -%}
-    cast((({{ ts }} at time zone 'UTC') at time zone '{{ var("pay_cycle_timezone") }}')
-         - {{ var("pay_cycle_cutoff_minutes") | int }} * interval '1 minute' as date)
+{% macro default__cycle_date_of(ts, tz, shift_minutes) -%}
+    cast(timezone('{{ tz }}', timezone('UTC', {{ ts }})) + {{ shift_minutes }} * interval '1 minute' as date)
+{%- endmacro %}
+{% macro postgres__cycle_date_of(ts, tz, shift_minutes) -%}
+    cast((({{ ts }} at time zone 'UTC') at time zone '{{ tz }}') + {{ shift_minutes }} * interval '1 minute' as date)
 {%- endmacro %}
 
 {#- Whole days from date a to date b (b - a). -#}

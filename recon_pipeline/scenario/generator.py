@@ -14,14 +14,18 @@ events redelivered), and the answer key.
 Truth semantics (see ``_open_verdict``): items are judged as of the last cycle ``L``; an item
 with no counterpart whose age ``(L - item_cycle).days`` is greater than the settlement window
 (3) is an exception (``missing_in_bank`` / ``missing_in_books``), otherwise ``unmatched``.
-A payment's cycle is the UTC day of its ``payment.sent`` event; a bank line's is its booking
-date. Kinds are only placed on days where everything they book still falls inside the
+A payment's cycle is the pay cycle of its ``payment.sent`` event in the scenario's time zone and
+cut-off (CONTRACT.md §2: cycle D runs from the cut-off on D-1 up to the cut-off on D; with the
+default UTC and 00:00 it is the UTC day); a bank line's is its booking date. Event times are
+placed relative to the start of their cycle, so the truth never asks the code under test which
+cycle an instant is in. Kinds are only placed on days where everything they book still falls inside the
 scenario, so no expected verdict depends on data the scenario does not contain.
 
 Usage::
 
     python -m recon_pipeline.scenario.generator OUT_DIR --start 2026-11-09 --days 7 \\
-        --per-day 20 --seed 42 [--poison]
+        --per-day 20 --seed 42 [--poison] [--timezone Europe/Amsterdam --cutoff 17:00] \\
+        [--kind tie=2 --kind cutoff_edge=3]
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 from recon_pipeline.scenario.writers import Entry, Party, StatementDoc, TxDetail
 from recon_pipeline.scenario.writers.camt053 import write_camt053
@@ -233,8 +238,11 @@ class _Builder:
 
     ORDER_SPACE = 10**9
 
-    def __init__(self, rng: random.Random, cycles: Sequence[dt.date]):
+    def __init__(self, rng: random.Random, cycles: Sequence[dt.date], timezone: str = "UTC",
+                 cutoff: dt.time = dt.time(0, 0)):
         self.rng = rng
+        self.timezone = timezone
+        self.cutoff = cutoff
         self.cycles = list(cycles)
         self.first = self.cycles[0]
         self.last = self.cycles[-1]
@@ -245,6 +253,17 @@ class _Builder:
         self._payment_seq: dict[dt.date, int] = {}
         self._e2e_base: dict[dt.date, int] = {}
         self._batch_seq: dict[dt.date, int] = {}
+
+    # ----------------------------------------------------------------- pay-cycle clock
+    def cycle_end(self, day: dt.date) -> dt.datetime:
+        """The UTC instant cycle ``day`` closes, from CONTRACT.md §2 as written: the cut-off on
+        the cycle day, or midnight after it with a 00:00 cut-off."""
+        closing_day = day + dt.timedelta(days=1) if self.cutoff == dt.time(0, 0) else day
+        return dt.datetime.combine(closing_day, self.cutoff, ZoneInfo(self.timezone)).astimezone(UTC)
+
+    def cycle_start(self, day: dt.date) -> dt.datetime:
+        """The UTC instant cycle ``day`` opens: the close of the cycle before."""
+        return self.cycle_end(day - dt.timedelta(days=1))
 
     # ----------------------------------------------------------------- choices
     def days_left(self, day: dt.date) -> int:
@@ -335,7 +354,8 @@ class _Builder:
                   return_on: dt.date | None = None, return_reason: str | None = None) -> None:
         """initiated and sent on the pay day, then completed (same or next day, so on the
         last day some are still ``sent``), failed, or completed and later returned. Times keep
-        two hours clear of midnight UTC, so the pay cycle of every event is unambiguous."""
+        an hour or more clear of the cycle's edges, so the pay cycle of every event is
+        unambiguous (``cutoff_edge`` is the kind that goes to the edge on purpose)."""
         day = p.pay_cycle
         self.emit(p, "payment.initiated", day, 6, 8, "payments-api")
         self.emit(p, "payment.sent", day, 8, 12, "payment-gateway")
@@ -356,11 +376,16 @@ class _Builder:
 
     def emit(self, p: _Payment, event_type: str, day: dt.date, hour_from: int, hour_to: int,
              service: str, *, return_reason: str | None = None) -> None:
+        """An event ``hour_from``..``hour_to`` hours into cycle ``day`` (never near its edges)."""
         seconds = self.rng.randrange(hour_from * 3600, hour_to * 3600)
+        self.emit_at(p, event_type, self.cycle_start(day) + dt.timedelta(seconds=seconds), service,
+                     return_reason=return_reason)
+
+    def emit_at(self, p: _Payment, event_type: str, at: dt.datetime, service: str, *,
+                return_reason: str | None = None) -> None:
         style = self.rng.random()
         millis = self.rng.randrange(1000) if 0.6 <= style < 0.8 else 0
-        at = dt.datetime.combine(day, dt.time(), UTC) + dt.timedelta(seconds=seconds,
-                                                                     milliseconds=millis)
+        at = at + dt.timedelta(milliseconds=millis)
         if style < 0.6:
             stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
         elif style < 0.8:
@@ -696,6 +721,49 @@ def no_reference(b: _Builder, day: dt.date) -> int:
     return 1
 
 
+@_kind("cutoff_edge", weight=0)
+def cutoff_edge(b: _Builder, day: dt.date) -> int:
+    """Sent within 90 seconds of a cut-off: just after the one that opens its cycle (initiated
+    just before it, in the cycle before) or just before the one that closes it. Booked by the
+    bank on the cycle day; a cycle rule that ignores the cut-off or the time zone puts the
+    payment in the wrong cycle. Opt-in (weight 0 in the default mix)."""
+    p = b.payment("cutoff_edge", day, b.pick_account())
+    after_open = day > b.first and b.rng.random() < 0.5
+    if after_open:
+        sent = b.cycle_start(day) + dt.timedelta(seconds=b.rng.randrange(0, 90))
+    else:
+        sent = b.cycle_end(day) - dt.timedelta(seconds=b.rng.randrange(1, 91))
+    b.emit_at(p, "payment.initiated", sent - dt.timedelta(seconds=b.rng.randrange(120, 600)), "payments-api")
+    b.emit_at(p, "payment.sent", sent, "payment-gateway")
+    completed = sent + dt.timedelta(seconds=b.rng.randrange(300, 1800))
+    if completed < b.cycle_end(b.last):
+        b.emit_at(p, "payment.completed", completed, "ledger")
+    b.settle("cutoff_edge", [p], [b.book_payment(p, day)])
+    return 1
+
+
+@_kind("tie", weight=0, ages=True)
+def tie(b: _Builder, day: dt.date) -> int:
+    """Two equally good candidates: two payments to the same beneficiary, same amount, same
+    day, and one bank line for that amount with the name but no reference. Nothing tells
+    which payment it settles, so the line is an ``ambiguous_match`` exception, never linked by
+    order; both payments stay open (in flight, then missing in the bank). Opt-in."""
+    account = b.pick_account()
+    cp = b.pick_counterparty(plain=True)
+    amount = b.amount()
+    payments = [b.payment("tie", day, account, direction="outgoing", amount=amount, counterparty=cp)
+                for _ in range(2)]
+    for p in payments:
+        b.lifecycle(p)
+        b.leave_open(p, day, "missing_in_bank")
+    line = b.book_payment(payments[0], day, end_to_end_id=None)
+    line.remittance = "TRANSFER"
+    line.status, line.exception = "exception", "ambiguous_match"
+    return 2
+
+
+# Kinds a scenario gets only when asked for (``kinds=``), so default scenarios stay as they were.
+OPT_IN_KINDS: tuple[str, ...] = ("cutoff_edge", "tie")
 KINDS: tuple[str, ...] = tuple(_KINDS)
 DEFAULT_KIND_WEIGHTS: dict[str, float] = {name: spec.weight for name, spec in _KINDS.items()}
 
@@ -719,13 +787,16 @@ class Scenario:
 
 def generate_scenario(out_dir: Path, start: dt.date, days: int = 7, payments_per_day: int = 20,
                       seed: int = 42, kinds: Mapping[str, float] | None = None,
-                      poison: bool = False) -> Scenario:
+                      poison: bool = False, timezone: str = "UTC",
+                      cutoff: dt.time = dt.time(0, 0)) -> Scenario:
     """Write statements, event snapshots and ``truth.json`` under ``out_dir``.
 
     Deterministic: the same arguments give byte-identical files (no wall clock, no hash
     ordering). ``kinds`` maps kind name to weight (default: every kind, ``exact`` most
     often); each kind with a positive weight appears at least once if the period is long
     enough for it. ``payments_per_day`` is approximate (a batch adds several at once).
+    ``timezone`` and ``cutoff`` are the pay-cycle settings the scenario is to be run with
+    (``pay_cycle: {timezone, cutoff}`` in recon.yaml); events are timed in those cycles.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
@@ -735,7 +806,8 @@ def generate_scenario(out_dir: Path, start: dt.date, days: int = 7, payments_per
     out_dir = Path(out_dir)
     rng = random.Random(seed)
     cycles = [start + dt.timedelta(days=i) for i in range(days)]
-    b = _Builder(rng, cycles)
+    ZoneInfo(timezone)                      # an unknown zone fails here, before any file is written
+    b = _Builder(rng, cycles, timezone, cutoff)
     _plan(b, weights, payments_per_day)
 
     statements_dir = out_dir / "statements"
@@ -873,14 +945,19 @@ def _write_events(b: _Builder, events_dir: Path, poison: bool) -> dict[str, int]
         coordinates[event.event_id] = (partition, next_offset[partition])
         next_offset[partition] += 1
 
+    def file_day(event: _Event) -> dt.date:
+        # Snapshot files are per UTC day; with a zone and cut-off an event can fall on the UTC
+        # day before the first cycle or after the last: it goes in the nearest file.
+        return min(max(event.at.date(), b.first), b.last)
+
     per_day: dict[dt.date, list[_Event]] = {day: [] for day in b.cycles}
     for event in events:
-        per_day[event.at.date()].append(event)
+        per_day[file_day(event)].append(event)
     redelivered = 0
     for event in events:
         if rng.random() >= 0.04:
             continue
-        day = event.at.date()
+        day = file_day(event)
         later = day + dt.timedelta(days=1)
         if later in per_day and rng.random() < 0.3:
             target = per_day[later]
@@ -958,6 +1035,8 @@ def _truth(b: _Builder, seed: int, accounts: list[dict], statement_files: int,
         "days": len(b.cycles),
         "last_cycle": b.last.isoformat(),
         "settlement_window_days": SETTLEMENT_WINDOW_DAYS,
+        "timezone": b.timezone,
+        "cutoff": b.cutoff.strftime("%H:%M"),
         "fee_tolerance": f"{FEE_TOLERANCE:f}",
         "accounts": accounts,
         "payments": [{
@@ -1022,12 +1101,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--poison", action="store_true",
                         help="also write malformed events and a truncated statement file")
+    parser.add_argument("--timezone", default="UTC", help="pay-cycle time zone (default UTC)")
+    parser.add_argument("--cutoff", type=dt.time.fromisoformat, default=dt.time(0, 0),
+                        help="pay-cycle cut-off HH:MM (default 00:00)")
+    parser.add_argument("--kind", action="append", default=[], metavar="NAME=WEIGHT",
+                        help=f"add a kind to the default mix (opt-in kinds: {', '.join(OPT_IN_KINDS)})")
     args = parser.parse_args(argv)
     try:
+        kinds = None
+        if args.kind:
+            kinds = dict(DEFAULT_KIND_WEIGHTS)
+            for item in args.kind:
+                name, _, weight = item.partition("=")
+                kinds[name] = float(weight or 1)
         scenario = generate_scenario(args.out_dir, args.start, days=args.days,
                                      payments_per_day=args.per_day, seed=args.seed,
-                                     poison=args.poison)
-    except (ValueError, OSError) as exc:
+                                     poison=args.poison, kinds=kinds, timezone=args.timezone,
+                                     cutoff=args.cutoff)
+    except (ValueError, OSError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     counts = scenario.truth["counts"]

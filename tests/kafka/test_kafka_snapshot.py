@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -191,19 +190,18 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.timeout(120)    # a hang fails here; how fast it gives up is for `make bench`, not a test
 def test_broker_down_raises_one_line_and_advances_nothing(tansu, topic, recon_env, make_event, monkeypatch):
     tansu.produce(topic, [(n % 3, None, make_event(n)) for n in range(4)])
     port = closed_port()
     monkeypatch.setenv("RECON_KAFKA_BOOTSTRAP", f"127.0.0.1:{port}")
     down = load_settings()
-    started = time.monotonic()
     with pytest.raises(KafkaUnavailable) as info:
         snapshot_topics(down)
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"Kafka broker at 127.0.0.1:{port} is unreachable: ")
     assert "refused" in message.lower()
-    assert time.monotonic() - started < 10
     assert ledger(down) == []
     assert list(landed_range_files(down.landing_dir)) == []
 
@@ -316,11 +314,10 @@ def test_sensor_tick_with_the_broker_down_skips_with_the_reason_and_keeps_its_cu
     assert data.cursor in (None, cursor)
 
 
+@pytest.mark.timeout(120)    # instead of hanging: a hang fails on the timeout, no wall-clock assert
 def test_a_recorded_offset_beyond_the_partition_end_fails_with_a_reason_instead_of_hanging(tansu, topic):
     # tansu answers a fetch beyond the end with nothing at all (no EOF, no OFFSET_OUT_OF_RANGE),
     # which is what a broker that lost its data (memory-only, restarted) looks like.
     ks = KafkaSettings(tansu.bootstrap, (topic,), poll_timeout_seconds=1.0)
-    started = time.monotonic()
     with pytest.raises(KafkaSnapshotError, match="beyond the partition's end"):
         plan_snapshot(ks, {(topic, 0): 50})
-    assert time.monotonic() - started < 5

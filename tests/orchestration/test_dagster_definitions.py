@@ -61,3 +61,26 @@ def test_inbox_sensor_requests_one_run_per_new_file_keyed_by_its_sha256(monkeypa
         second = sensor(build_sensor_context(instance=instance))
     assert [r.run_key for r in first if isinstance(r, RunRequest)] == [sha256_bytes(body)]
     assert not isinstance(second, list) or not [r for r in second if isinstance(r, RunRequest)]
+
+
+def test_the_close_schedule_builds_the_cycle_that_closed_at_the_last_cutoff(monkeypatch, tmp_path):
+    # Cut-off 17:00 in Amsterdam: cycle 2026-11-10 closes at 17:00 local on the 10th (CONTRACT §2);
+    # the close runs six hours later, at 23:00 local, and must build the 10th, not the 9th.
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from dagster import build_schedule_context
+
+    (tmp_path / "recon.yaml").write_text("pay_cycle:\n  timezone: Europe/Amsterdam\n  cutoff: '17:00'\n")
+    monkeypatch.setenv("RECON_HOME", str(tmp_path))
+    monkeypatch.setenv("RECON_CONFIG", str(tmp_path / "recon.yaml"))
+    from recon_pipeline.definitions import build_definitions
+
+    defs = build_definitions()
+    schedule = defs.resolve_schedule_def("end_of_cycle_close")
+    assert schedule.cron_schedule == "0 23 * * *" and schedule.execution_timezone == "Europe/Amsterdam"
+    tick = dt.datetime(2026, 11, 10, 23, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    with DagsterInstance.ephemeral() as instance:
+        result = schedule.evaluate_tick(build_schedule_context(
+            instance=instance, scheduled_execution_time=tick, repository_def=defs.get_repository_def()))
+    assert [r.partition_key for r in result.run_requests] == ["2026-11-10"]

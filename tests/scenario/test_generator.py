@@ -14,6 +14,7 @@ import sys
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from lxml import etree
@@ -25,6 +26,7 @@ from recon_pipeline.scenario.generator import (
     DEFAULT_KIND_WEIGHTS,
     KINDS,
     KNOWN_RETURN_REASONS,
+    OPT_IN_KINDS,
     generate_scenario,
     iban_is_valid,
     make_iban,
@@ -351,9 +353,9 @@ def test_verdicts_follow_the_settlement_window(week):
     assert seen_open[("exception", "missing_in_books")]
 
 
-def test_a_default_week_shows_every_kind(week):
+def test_a_default_week_shows_every_kind_but_the_opt_in_ones(week):
     kinds = {p["kind"] for p in week.truth["payments"]} | {ln["kind"] for ln in week.truth["bank_lines"]}
-    assert kinds == set(KINDS) == set(DEFAULT_KIND_WEIGHTS)
+    assert kinds == set(KINDS) - set(OPT_IN_KINDS) and set(KINDS) == set(DEFAULT_KIND_WEIGHTS)
     exact = sum(p["kind"] == "exact" for p in week.truth["payments"])
     others = Counter(p["kind"] for p in week.truth["payments"] if p["kind"] != "exact")
     assert exact > max(others.values())
@@ -491,3 +493,54 @@ def test_the_statement_parsers_read_every_generated_file_as_the_truth_says(week)
                 assert got.end_to_end_id == ln["end_to_end_id"], (path.name, ln)
             if ln["return_reason"]:
                 assert got.return_reason == ln["return_reason"], (path.name, ln)
+
+
+def _events_by_payment(scenario) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {}
+    for path in sorted(scenario.events_dir.iterdir()):
+        data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        for line in data.decode("utf-8").splitlines():
+            obj = json.loads(line)
+            obj = json.loads(obj["payload"]) if "payload" in obj else obj
+            found.setdefault(obj["payment_id"], []).append(obj)
+    return found
+
+
+def test_cutoff_edge_payments_are_sent_a_moment_either_side_of_the_local_cutoff(tmp_path):
+    # Amsterdam, 17:00 cut-off (CONTRACT §2): sent 17:00:30 local on the 9th -> cycle of the 10th.
+    scenario = generate_scenario(tmp_path, START, days=4, payments_per_day=8, seed=3,
+                                 kinds={"exact": 1, "cutoff_edge": 3}, timezone="Europe/Amsterdam",
+                                 cutoff=dt.time(17, 0))
+    assert (scenario.truth["timezone"], scenario.truth["cutoff"]) == ("Europe/Amsterdam", "17:00")
+    events = _events_by_payment(scenario)
+    edge = [p for p in scenario.truth["payments"] if p["kind"] == "cutoff_edge"]
+    sides = set()
+    for p in edge:
+        sent = next(e for e in events[p["payment_id"]] if e["event_type"] == "payment.sent")
+        local = dt.datetime.fromisoformat(sent["occurred_at"].replace("Z", "+00:00")).astimezone(
+            ZoneInfo("Europe/Amsterdam"))
+        cut = dt.datetime.combine(local.date(), dt.time(17, 0), local.tzinfo)
+        assert abs((local - cut).total_seconds()) <= 91, sent["occurred_at"]
+        after = local >= cut
+        sides.add(after)
+        expected_cycle = local.date() + dt.timedelta(days=1) if after else local.date()
+        assert p["pay_cycle"] == expected_cycle.isoformat()
+        line = next(ln for ln in scenario.truth["bank_lines"] if ln["end_to_end_id"] == p["end_to_end_id"])
+        assert line["booking_date"] == p["pay_cycle"]
+    assert sides == {True, False}
+
+
+def test_a_tie_is_one_line_without_reference_and_two_identical_candidates(tmp_path):
+    scenario = generate_scenario(tmp_path, START, days=6, payments_per_day=6, seed=5,
+                                 kinds={"exact": 1, "tie": 2})
+    lines = [ln for ln in scenario.truth["bank_lines"] if ln["kind"] == "tie"]
+    payments = [p for p in scenario.truth["payments"] if p["kind"] == "tie"]
+    assert lines and len(payments) == 2 * len(lines)
+    for line in lines:
+        assert line["end_to_end_id"] is None
+        assert (line["expected_recon_status"], line["expected_exception_type"]) == ("exception", "ambiguous_match")
+        twins = [p for p in payments if p["pay_cycle"] == line["booking_date"]
+                 and p["account_iban"] == line["account_iban"] and Decimal(p["amount"]) == -Decimal(line["amount"])]
+        assert len(twins) == 2
+    assert not {(link["account_iban"], link["bank_reference"]) for link in scenario.truth["links"]} & \
+        {(ln["account_iban"], ln["bank_reference"]) for ln in lines}

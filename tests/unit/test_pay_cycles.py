@@ -1,40 +1,52 @@
-"""Pay-cycle windows: half-open, time-zone and cut-off aware, and the dbt vars built from them."""
+"""Pay-cycle windows: half-open, time-zone and cut-off aware, and the dbt vars built from them.
+
+The rule is pinned by hand-written examples (tests/unit/pay_cycle_examples.py); the same table
+is run against the SQL macro in tests/dbt/test_cycle_date_of_macro.py.
+"""
 from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from recon_pipeline.cycles import cycle_of, cycle_window_utc, dbt_vars_for_cycle
 from recon_pipeline.settings import load_settings
+from tests.unit.pay_cycle_examples import EXAMPLES, WINDOWS, cutoff, example_id, utc
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=example_id)
+def test_a_payment_belongs_to_the_cycle_the_contract_gives_it(example):
+    got = cycle_of(utc(example.utc), example.zone, cutoff(example.cutoff))
+    assert got.isoformat() == example.cycle, example.why
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=example_id)
+def test_a_payment_lies_inside_the_window_of_its_own_cycle(example):
+    start, end = cycle_window_utc(dt.date.fromisoformat(example.cycle), example.zone, cutoff(example.cutoff))
+    assert start <= utc(example.utc) < end, example.why
+
+
+@pytest.mark.parametrize("window", WINDOWS, ids=lambda w: f"{w.zone}-{w.cutoff}-{w.cycle}")
+def test_a_cycle_runs_from_the_cutoff_the_day_before_to_the_cutoff_on_its_day(window):
+    got = cycle_window_utc(dt.date.fromisoformat(window.cycle), window.zone, cutoff(window.cutoff))
+    assert got == (utc(window.start_utc), utc(window.end_utc))
 
 
 def test_an_event_exactly_at_the_cutoff_belongs_to_the_next_cycle_only():
     start, end = cycle_window_utc(dt.date(2026, 11, 9), "UTC", dt.time(0, 0))
-    assert (start, end) == (dt.datetime(2026, 11, 9, tzinfo=dt.timezone.utc),
-                            dt.datetime(2026, 11, 10, tzinfo=dt.timezone.utc))
     assert cycle_of(end, "UTC", dt.time(0, 0)) == dt.date(2026, 11, 10)
     assert cycle_of(end - dt.timedelta(microseconds=1), "UTC", dt.time(0, 0)) == dt.date(2026, 11, 9)
 
 
-def test_cycles_follow_the_configured_time_zone_and_cutoff():
-    # 22:30 UTC on 9 Nov is 23:30 in Amsterdam: still the 9th with a midnight cut-off,
-    # but already the next cycle with a 23:00 cut-off.
-    instant = dt.datetime(2026, 11, 9, 22, 30, tzinfo=dt.timezone.utc)
-    assert cycle_of(instant, "Europe/Amsterdam", dt.time(0, 0)) == dt.date(2026, 11, 9)
-    assert cycle_of(instant, "Europe/Amsterdam", dt.time(23, 0)) == dt.date(2026, 11, 9)
-    start, end = cycle_window_utc(dt.date(2026, 11, 9), "Europe/Amsterdam", dt.time(23, 0))
-    assert start <= instant < end
-
-
-def test_windows_tile_the_timeline_across_a_daylight_saving_change():
-    tz, cutoff = "Europe/Amsterdam", dt.time(0, 0)
-    day = dt.date(2026, 10, 24)
-    for _ in range(3):
-        _, end = cycle_window_utc(day, tz, cutoff)
-        next_start, _ = cycle_window_utc(day + dt.timedelta(days=1), tz, cutoff)
-        assert end == next_start
-        day += dt.timedelta(days=1)
-    start, end = cycle_window_utc(dt.date(2026, 10, 25), tz, cutoff)
-    assert end - start == dt.timedelta(hours=25)
+@pytest.mark.parametrize("tz", ["Europe/Amsterdam", "America/New_York", "Asia/Tokyo"])
+@pytest.mark.parametrize("cut", [dt.time(0, 0), dt.time(17, 0), dt.time(23, 30)])
+def test_windows_tile_the_timeline_across_both_daylight_saving_changes(tz, cut):
+    for first in (dt.date(2026, 3, 6), dt.date(2026, 10, 23)):
+        for i in range(12):
+            day = first + dt.timedelta(days=i)
+            _, end = cycle_window_utc(day, tz, cut)
+            next_start, _ = cycle_window_utc(day + dt.timedelta(days=1), tz, cut)
+            assert end == next_start, (tz, cut, day)
 
 
 def test_dbt_vars_carry_the_half_open_window_and_settlement_window(tmp_path):
@@ -47,3 +59,11 @@ def test_dbt_vars_carry_the_half_open_window_and_settlement_window(tmp_path):
         "pay_cycle_cutoff_minutes": 0,
         "settlement_window_days": 3,
     }
+
+
+def test_dbt_vars_of_a_cycle_with_a_cutoff_end_at_that_cutoff_on_the_cycle_day(tmp_path):
+    (tmp_path / "recon.yaml").write_text("pay_cycle:\n  timezone: Europe/Amsterdam\n  cutoff: '17:00'\n")
+    settings = load_settings(environ={"RECON_HOME": str(tmp_path), "RECON_CONFIG": str(tmp_path / "recon.yaml")})
+    got = dbt_vars_for_cycle("2026-11-10", settings)
+    assert (got["cycle_start_utc"], got["cycle_end_utc"]) == ("2026-11-09 16:00:00", "2026-11-10 16:00:00")
+    assert got["pay_cycle_cutoff_minutes"] == 17 * 60
