@@ -20,7 +20,7 @@ from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan, column_widths_s
 BASE = [
     ("Exception id", "text", "exception_id"), ("Status", "text", "status"), ("Action", "text", None),
     ("Reason", "text", None), ("Type", "text", "exception_type"), ("Team", "text", "assigned_team"),
-    ("Priority", "text", "priority"), ("Opened cycle", "date", "opened_cycle"), ("Age (days)", "count", "age_days"),
+    ("Priority", "text", "priority"), ("Age (days)", "count", "age_days"),
 ]
 AGING = [("Aging bucket", "text", "aging_bucket"), ("SLA due", "date", "sla_due"),
          ("SLA breached", "text", "sla_breached")]
@@ -28,12 +28,11 @@ REST = [
     ("Account", "text", "account_iban"), ("Currency", "text", "currency"),
     ("Amount at stake", "money", "amount_at_stake"),
     ("Payment id", "text", "payment_id"), ("Our amount", "money", "payment_amount"),
-    ("Our counterparty", "text", "payment_counterparty"), ("End-to-end id", "text", "payment_end_to_end_id"),
+    ("Our counterparty", "text", "payment_counterparty"),
     ("Bank line id", "text", "bank_line_id"), ("Bank reference", "text", "bank_reference"),
     ("Bank amount", "money", "bank_amount"), ("Booking date", "date", "bank_booking_date"),
-    ("Bank counterparty", "text", "bank_counterparty"),
-    ("Resolution", "text", "resolution"), ("Resolved by", "text", "resolved_by"),
-    ("Resolved at", "datetime", "resolved_at"), ("Resolution reason", "text", "reason"),
+    ("Bank counterparty", "text", "bank_counterparty"), ("Opened cycle", "date", "opened_cycle"),
+    ("Resolution", "text", "resolution_text"),
 ]
 SUBTOTAL_FIRST_COL = 5       # column E: clear of Exception id, Status, Action and Reason
 SUBTOTAL_COLUMNS = [Column("Team"), Column("Priority"), Column("Currency"), Column("Open exceptions", "count"),
@@ -50,6 +49,12 @@ def _select(layout) -> str:
     for header, _, source in layout:
         if source is None:
             parts.append("cast(null as varchar)")
+        elif source == "resolution_text":
+            # one column for the decision: "accept by alice at 2026-11-13 14:02: written off"
+            parts.append("case when resolution is null then null else resolution"
+                         " || coalesce(' by ' || resolved_by, '')"
+                         " || coalesce(' at ' || substr(cast(resolved_at as varchar), 1, 16), '')"
+                         " || coalesce(': ' || reason, '') end")
         elif source == "sla_breached":
             parts.append("case when sla_breached then 'yes' when not sla_breached then 'no' end")
         else:

@@ -7,9 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from recon_pipeline.reports.versions import PackVersion
+from openpyxl.styles import Alignment
+
 from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan
 
-FACT_COLUMNS = [Column("Fact"), Column("Value"), Column("Currency")]
+LEFT = Alignment(horizontal="left", vertical="center")
+
+FACT_COLUMNS = [Column("Fact"), Column("Value")]
 SIGN_COLUMNS = [Column("Role"), Column("Name"), Column("Date"), Column("Signature"), Column("Comment")]
 CHANGE_COLUMNS = [Column("Changes since the previous version")]
 
@@ -25,7 +29,8 @@ def sign_off_facts(summary: list[dict[str, Any]]) -> tuple[list[list[Any]], dict
     unexplained = [s["account_iban"] for s in summary
                    if s["unexplained_difference"] is not None and s["unexplained_difference"] != 0]
     rows: list[list[Any]] = [["Accounts", len(summary), None], ["Open exceptions", open_count, None]]
-    rows += [["Open exceptions at stake", amount, currency] for currency, amount in sorted(at_stake.items())]
+    rows += [[f"Open exceptions at stake ({currency})", amount, currency]
+             for currency, amount in sorted(at_stake.items())]
     rows += [["Accounts without a statement for this cycle", ", ".join(no_statement) or "none", None],
              ["Accounts with a broken statement balance proof", ", ".join(broken) or "none", None],
              ["Accounts with an unexplained bank-to-books difference", ", ".join(unexplained) or "none", None]]
@@ -57,14 +62,17 @@ def write_sign_off(plan: SheetPlan, pay_cycle: str, rows: list[list[Any]], sha25
                "Review every sheet, then sign. The figures below are the ones the other sheets tie to.")
     top = plan.header(FACT_COLUMNS)
     for fact, value, currency in rows:
-        plan.append([plan.cell(fact, font=BOLD),
-                     plan.cell(value, currency=currency) if value is not None else None,
-                     plan.cell(currency) if currency else None])
+        cell = plan.cell(value, currency=currency) if value is not None else None
+        if cell is not None:
+            cell.alignment = LEFT
+        plan.append([plan.cell(fact, font=BOLD), cell])
     plan.blank()
     if version.changes:
         plan.table(CHANGE_COLUMNS, [[c] for c in version.changes])
         plan.blank()
-    plan.table(SIGN_COLUMNS, [["Prepared by", preparer, pay_cycle, "", ""],
-                              ["Reviewed by", "", "", "", ""], ["Approved by", "", "", "", ""]])
+    plan.header(SIGN_COLUMNS)
+    for role, name, date in (("Prepared by", preparer, pay_cycle), ("Reviewed by", "", ""), ("Approved by", "", "")):
+        plan.ws.row_dimensions[plan.row + 1].height = 32      # room to sign on paper
+        plan.append([plan.cell(role, font=BOLD), plan.cell(name), plan.cell(date)])
     plan.print_rows = f"{top}:{top}"
     plan.finish(landscape=False)

@@ -31,6 +31,7 @@ DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 TITLE_FONT = Font(bold=True, size=14)
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 BOLD = Font(bold=True)
 NOTE_FONT = Font(italic=True, color="595959")
 # Excel keeps 15 significant digits of a number; more are silently lost, so such amounts go
@@ -41,6 +42,7 @@ TEXT_AMOUNT_NOTE = "Exact amount written as text: Excel cannot hold more than 15
 MINOR_UNITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "HUF": 2,
                "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3}
 MAX_WIDTH = 60
+A4_MAX_WIDTH = 200
 
 
 def money_format(currency: str | None) -> str:
@@ -155,15 +157,23 @@ class SheetPlan:
     row: int = 0                       # last row written
     filter_ref: str | None = None
     print_rows: str | None = None
+    total_width: int = 0
+
+    def __post_init__(self) -> None:
+        # Sheet properties are written before the first row in write-only mode: set them now.
+        self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
     def size(self, tables: Iterable[Sequence[Column]], minimum: int = 9) -> None:
         """Set the widths of the sheet's columns from every table it will hold (before any row)."""
         widths: dict[int, int] = {}
         for table in tables:
             for i, col in enumerate(table, start=1):
-                widths[i] = max(widths.get(i, minimum), min(MAX_WIDTH, max(col.width, len(col.header)) + 2))
+                # headers wrap (on words), so a long header does not widen a column of short figures
+                header = max([len(w) for w in col.header.split()] + [min(len(col.header), 12)])
+                widths[i] = max(widths.get(i, minimum), min(MAX_WIDTH, max(col.width, header) + 3))
         for i, width in widths.items():
             self.ws.column_dimensions[get_column_letter(i)].width = width
+        self.total_width = sum(widths.values())
 
     def freeze(self, cell: str) -> None:
         self.ws.freeze_panes = cell
@@ -198,8 +208,18 @@ class SheetPlan:
         self.append([None] * (col - 1) + [self.cell(text, font=NOTE_FONT)])
 
     def header(self, columns: Sequence[Column], first_col: int = 1) -> int:
-        row = self.append([None] * (first_col - 1)
-                          + [self.cell(c.header, font=HEADER_FONT, fill=HEADER_FILL) for c in columns])
+        cells = []
+        for c in columns:
+            cell = self.cell(c.header, font=HEADER_FONT, fill=HEADER_FILL)
+            cell.alignment = HEADER_ALIGNMENT
+            cells.append(cell)
+        lines = 1
+        for i, c in enumerate(columns, start=first_col):
+            width = self.ws.column_dimensions[get_column_letter(i)].width or 10
+            lines = max(lines, _wrapped_lines(c.header, int(width) - 1))
+        if lines > 1:   # write-only: a row's height must be known before the row is written
+            self.ws.row_dimensions[self.row + 1].height = 13 * lines + 2
+        row = self.append([None] * (first_col - 1) + cells)
         return row
 
     def data_row(self, columns: Sequence[Column], values: Sequence[Any], *, first_col: int = 1,
@@ -244,16 +264,26 @@ class SheetPlan:
         if self.filter_ref:
             ws.auto_filter.ref = self.filter_ref
         ws.page_setup.orientation = "landscape" if landscape else "portrait"
-        ws.page_setup.paperSize = "9"  # A4
+        # A4; a list wider than ~200 characters prints on A3 so it stays legible at page width
+        ws.page_setup.paperSize = "8" if self.total_width > A4_MAX_WIDTH else "9"
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.print_options.gridLines = False
         ws.page_margins.left = ws.page_margins.right = 0.4
         ws.page_margins.top = ws.page_margins.bottom = 0.5
         ws.oddFooter.center.text = "&A — page &P of &N"
         if self.print_rows:
             ws.print_title_rows = self.print_rows
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    lines, current = 1, 0
+    for word in text.split():
+        if current and current + 1 + len(word) > width:
+            lines, current = lines + 1, len(word)
+        else:
+            current = current + (1 if current else 0) + len(word)
+    return lines
 
 
 def column_widths_sql(wh, sql: str, params: Sequence[Any], columns: Sequence[Column]) -> None:
