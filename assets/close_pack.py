@@ -12,7 +12,7 @@ from recon_pipeline.settings import load_settings
 from recon_pipeline.warehouse.connection import open_warehouse
 
 MART_KEYS = [AssetKey(["marts", name]) for name in (
-    "rpt_close_summary", "fct_exceptions", "fct_reconciliation_links",
+    "rpt_close_summary", "rpt_bank_to_books", "rpt_exceptions", "fct_exceptions", "fct_reconciliation_links",
     "fct_payment_reconciliation", "fct_bank_line_reconciliation")]
 
 
@@ -27,11 +27,15 @@ def build_close_pack_asset(partitions_def):
         cycle = context.partition_key
         path = settings.close_pack_path(cycle)
         with open_warehouse(settings) as wh:
-            write_close_pack(wh, cycle, path)
+            pack = write_close_pack(wh, cycle, path)
             totals = wh.fetch_dicts(
                 "select coalesce(sum(payments_count + bank_lines_count), 0) as items, "
-                "coalesce(sum(payments_exception_count + bank_lines_exception_count), 0) as exceptions, "
-                "coalesce(sum(exposure_amount), 0) as exposure, min(match_rate) as worst_match_rate "
+                "coalesce(sum(open_exception_count), 0) as exceptions, "
+                "coalesce(sum(open_exception_amount), 0) as at_stake, "
+                "coalesce(sum(exposure_amount), 0) as exposure, min(payment_match_rate) as worst_match_rate, "
+                "min(bank_line_match_rate) as worst_bank_line_match_rate, "
+                "sum(case when statement_status = 'no statement' then 1 else 0 end) as without_statement, "
+                "sum(case when unexplained_difference <> 0 then 1 else 0 end) as unexplained_accounts "
                 "from marts.rpt_close_summary where pay_cycle = ?", (dt.date.fromisoformat(cycle),))[0]
             per_rule = wh.fetch_dicts(
                 "select rule_id, count(distinct match_id) as matches, count(*) as links, "
@@ -43,10 +47,21 @@ def build_close_pack_asset(partitions_def):
                 (dt.date.fromisoformat(cycle),))[0] or 0
         return MaterializeResult(metadata={
             "path": MetadataValue.path(str(path)),
+            "version": pack.version,
+            "data_sha256": pack.sha256,
+            "row_counts": MetadataValue.json({sheet: {k: v for k, v in counts.items() if isinstance(v, int)}
+                                              for sheet, counts in pack.row_counts.items()}),
+            **({"parquet_files": MetadataValue.json(pack.parquet_files)} if pack.parquet_files else {}),
+            **({"changes": MetadataValue.md("\n".join(f"- {c}" for c in pack.changes))} if pack.changes else {}),
             "items": int(totals["items"]),
             "exceptions": int(totals["exceptions"]),
-            "exposure": float(totals["exposure"]),  # display only; the pack holds exact Decimals
+            # display only (floats); the pack holds exact Decimals
+            "open_exceptions_at_stake": float(totals["at_stake"]),
+            "exposure": float(totals["exposure"]),
             "worst_match_rate": float(totals["worst_match_rate"] or 0),
+            "worst_bank_line_match_rate": float(totals["worst_bank_line_match_rate"] or 0),
+            "accounts_without_statement": int(totals["without_statement"] or 0),
+            "accounts_with_unexplained_difference": int(totals["unexplained_accounts"] or 0),
             # Match rate per rule: the share of the cycle's bank lines each rule settled.
             "match_rate_per_rule": MetadataValue.md(
                 "| rule | matches | links | bank lines | match rate |\n|---|---|---|---|---|\n" +

@@ -266,16 +266,35 @@ def cycle_summary(settings: Settings, cycle: str) -> list[dict]:
                               (dt.date.fromisoformat(cycle),))
 
 
+def proof_phrase(rows: list[dict]) -> str:
+    """The proofs in words: "OK" only when every account has a statement that balances and a
+    bank-to-books proof with nothing unexplained; otherwise which accounts fail and why."""
+    if not rows:
+        return "no accounts"
+    broken = [r["account_iban"] for r in rows if r["balance_proof_ok"] is False]
+    missing = [r["account_iban"] for r in rows if r.get("statement_status", "") == "no statement"
+               or (r["balance_proof_ok"] is None and r["account_iban"] not in broken)]
+    unexplained = [r["account_iban"] for r in rows if r.get("unexplained_difference") not in (None, 0)]
+    parts = []
+    if broken:
+        parts.append(f"balance proof BROKEN for {', '.join(broken)}")
+    if missing:
+        parts.append(f"no statement (no balance proof) for {', '.join(missing)}")
+    if unexplained:
+        parts.append(f"bank-to-books difference UNEXPLAINED for {', '.join(unexplained)}")
+    return "; ".join(parts) if parts else "balance proof OK"
+
+
 def format_cycle_line(result: CycleResult) -> str:
     rows = result.summary
     matched = sum(int(r["payments_matched_count"]) + int(r["bank_lines_matched_count"]) for r in rows)
     partial = sum(int(r["payments_partial_match_count"]) + int(r["bank_lines_partial_match_count"]) for r in rows)
     unmatched = sum(int(r["payments_unmatched_count"]) + int(r["bank_lines_unmatched_count"]) for r in rows)
-    exceptions = sum(int(r["payments_exception_count"]) + int(r["bank_lines_exception_count"]) for r in rows)
-    broken = [r["account_iban"] for r in rows if r["balance_proof_ok"] is False]
-    proof = "balance proof OK" if not broken else f"balance proof BROKEN for {', '.join(broken)}"
+    # the open exceptions, as the pack's exceptions and sign-off sheets count them
+    exceptions = sum(int(r.get("open_exception_count") or 0) for r in rows)
+    proof = proof_phrase(rows)
     return (f"cycle {result.pay_cycle}: {len(rows)} account(s), {matched} matched, {partial} partial, "
-            f"{unmatched} in flight, {exceptions} exception(s); {proof} → {result.close_pack}")
+            f"{unmatched} in flight, {exceptions} open exception(s); {proof} → {result.close_pack}")
 
 
 def _echo_ingest(outcome, echo: Callable[[str], None]) -> None:

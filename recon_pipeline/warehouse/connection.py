@@ -111,6 +111,46 @@ class Warehouse:
             rows = cur.fetchall() if cur.description else []
         return [dict(zip(cols, r)) for r in rows]
 
+    def iter_rows(self, sql: str, params: Sequence[Any] = (), batch_size: int = 5000) -> Iterator[tuple]:
+        """Stream a query's rows in batches, so a large result is never held at once.
+
+        DuckDB streams on its own cursor (other statements on the connection may run between
+        batches); Postgres uses a server-side cursor.
+        """
+        if self.kind == "postgres":
+            with self._conn.transaction():
+                with self._conn.cursor(name=f"recon_stream_{id(self)}") as cur:
+                    cur.itersize = batch_size
+                    cur.execute(self._sql(sql), tuple(params) if params else None)
+                    while True:
+                        rows = cur.fetchmany(batch_size)
+                        if not rows:
+                            break
+                        yield from rows
+            return
+        cur = self._conn.cursor()
+        try:
+            cur.execute(sql, list(params))
+            while True:
+                rows = cur.fetchmany(batch_size)
+                if not rows:
+                    break
+                yield from rows
+        finally:
+            cur.close()
+
+    def column_names(self, sql: str, params: Sequence[Any] = ()) -> list[str]:
+        """The result columns of a query, without fetching its rows."""
+        probe = f"select * from ({sql}) as probe where 1 = 0"
+        if self.kind == "postgres":
+            with self._conn.cursor() as cur:
+                cur.execute(self._sql(probe), tuple(params) if params else None)
+                names = [d[0] for d in cur.description]
+            if not self._in_tx:
+                self._conn.commit()
+            return names
+        return [d[0] for d in self._conn.execute(probe, list(params)).description]
+
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         rows = self.fetchall(sql, params)
         return rows[0] if rows else None

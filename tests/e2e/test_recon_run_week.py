@@ -47,7 +47,11 @@ def test_close_packs_open_in_excel_with_every_sheet_and_the_marts_numbers(built_
         assert wb.sheetnames == SHEETS
         summary = wb["Summary"]
         headers = [c.value for c in summary[4]]
-        rows = [[c.value for c in r] for r in summary.iter_rows(min_row=5) if r[0].value]
+        rows = []
+        for r in summary.iter_rows(min_row=5):      # the status table ends at the first blank row
+            if not r[0].value:
+                break
+            rows.append([c.value for c in r])
         with home.warehouse() as wh:
             marts = {r["account_iban"]: r for r in wh.fetch_dicts(
                 "select * from marts.rpt_close_summary where pay_cycle = ?", (dt.date.fromisoformat(cycle),))}

@@ -1,14 +1,32 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_cycle_slice() }}") }}
-{#- The numbers finance signs: per pay cycle and account, counts and amounts per recon status
-    for our payments and the bank's lines, the match rate, the exposure (payments completed in
-    our books that the bank has not confirmed), and the statement balance proof. -#}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns', pre_hook="{{ delete_cycle_slice() }}") }}
+{#- The numbers finance signs: per pay cycle and account, counts and signed amounts per recon
+    status for our payments (outgoing negative) and the bank's lines (debits negative), so they
+    add up to what moved on the account; incoming and outgoing apart; the match rate of payments
+    and of bank lines apart; the exposure; the open exceptions with the amount at stake (every
+    open exception of the cycle, also those whose item settled, so the figure ties to the
+    exceptions sheet); the statement balance proof; and the bank-to-books proof
+    (rpt_bank_to_books) ending in unexplained_difference. An account without a statement for
+    the cycle has statement_status 'no statement' and balance_proof_ok null, never true. -#}
 {%- set statuses = ['unmatched', 'matched', 'partial_match', 'exception', 'resolved'] -%}
+{%- set settled = "('matched', 'partial_match', 'resolved')" -%}
 with payments as (
-    select * from {{ ref('fct_payment_reconciliation') }} where pay_cycle = {{ pay_cycle() }}
+    select
+        *,
+        {{ signed_payment_amount('amount', 'direction') }} as signed_amount
+    from {{ ref('fct_payment_reconciliation') }}
+    where pay_cycle = {{ pay_cycle() }}
 ),
 
 lines as (
     select * from {{ ref('fct_bank_line_reconciliation') }} where pay_cycle = {{ pay_cycle() }}
+),
+
+exceptions as (
+    select * from {{ ref('rpt_exceptions') }} where pay_cycle = {{ pay_cycle() }}
+),
+
+proof as (
+    select * from {{ ref('rpt_bank_to_books') }} where pay_cycle = {{ pay_cycle() }}
 ),
 
 statements as (
@@ -28,6 +46,10 @@ accounts as (
     select account_iban, currency from lines
     union
     select account_iban, currency from statements
+    union
+    select account_iban, currency from exceptions
+    union
+    select account_iban, currency from proof
 ),
 
 payment_stats as (
@@ -36,13 +58,24 @@ payment_stats as (
         currency,
         {%- for s in statuses %}
         sum(case when recon_status = '{{ s }}' then 1 else 0 end) as payments_{{ s }}_count,
-        sum(case when recon_status = '{{ s }}' then amount else 0 end) as payments_{{ s }}_amount,
+        sum(case when recon_status = '{{ s }}' then signed_amount else 0 end) as payments_{{ s }}_amount,
         {%- endfor %}
         count(*) as payments_count,
+        sum(signed_amount) as payments_amount,
+        sum(case when direction = 'incoming' then 1 else 0 end) as payments_incoming_count,
+        sum(case when direction = 'incoming' then signed_amount else 0 end) as payments_incoming_amount,
+        sum(case when direction = 'outgoing' then 1 else 0 end) as payments_outgoing_count,
+        sum(case when direction = 'outgoing' then signed_amount else 0 end) as payments_outgoing_amount,
+        sum(case when direction = 'incoming' and recon_status in {{ settled }} then 1 else 0 end)
+            as payments_incoming_settled_count,
+        sum(case when direction = 'outgoing' and recon_status in {{ settled }} then 1 else 0 end)
+            as payments_outgoing_settled_count,
         sum(case when payment_status = 'completed' and recon_status in ('unmatched', 'exception')
                  then 1 else 0 end) as exposure_count,
         sum(case when payment_status = 'completed' and recon_status in ('unmatched', 'exception')
-                 then amount else 0 end) as exposure_amount
+                 and direction = 'incoming' then signed_amount else 0 end) as exposure_incoming_amount,
+        sum(case when payment_status = 'completed' and recon_status in ('unmatched', 'exception')
+                 and direction = 'outgoing' then signed_amount else 0 end) as exposure_outgoing_amount
     from payments
     group by account_iban, currency
 ),
@@ -53,10 +86,30 @@ line_stats as (
         currency,
         {%- for s in statuses %}
         sum(case when recon_status = '{{ s }}' then 1 else 0 end) as bank_lines_{{ s }}_count,
-        sum(case when recon_status = '{{ s }}' then abs(amount) else 0 end) as bank_lines_{{ s }}_amount,
+        sum(case when recon_status = '{{ s }}' then amount else 0 end) as bank_lines_{{ s }}_amount,
         {%- endfor %}
-        count(*) as bank_lines_count
+        count(*) as bank_lines_count,
+        sum(amount) as bank_lines_amount,
+        sum(case when amount > 0 then 1 else 0 end) as bank_lines_credit_count,
+        sum(case when amount > 0 then amount else 0 end) as bank_lines_credit_amount,
+        sum(case when amount < 0 then 1 else 0 end) as bank_lines_debit_count,
+        sum(case when amount < 0 then amount else 0 end) as bank_lines_debit_amount
     from lines
+    group by account_iban, currency
+),
+
+exception_stats as (
+    select
+        account_iban,
+        currency,
+        sum(case when status = 'open' then 1 else 0 end) as open_exception_count,
+        sum(case when status = 'open' then amount_at_stake else 0 end) as open_exception_amount,
+        sum(case when status = 'open' and opened_cycle < {{ pay_cycle() }} then 1 else 0 end)
+            as open_exceptions_from_earlier_count,
+        sum(case when status = 'open' and opened_cycle < {{ pay_cycle() }} then amount_at_stake else 0 end)
+            as open_exceptions_from_earlier_amount,
+        sum(case when status = 'resolved' then 1 else 0 end) as resolved_exception_count
+    from exceptions
     group by account_iban, currency
 ),
 
@@ -88,29 +141,80 @@ final as (
         {%- endfor %}
         coalesce(p.payments_count, 0) as payments_count,
         coalesce(l.bank_lines_count, 0) as bank_lines_count,
-        cast(
-            case when coalesce(p.payments_count, 0) + coalesce(l.bank_lines_count, 0) = 0 then null
-                 else (coalesce(p.payments_matched_count, 0) + coalesce(p.payments_partial_match_count, 0)
-                       + coalesce(p.payments_resolved_count, 0)
-                       + coalesce(l.bank_lines_matched_count, 0) + coalesce(l.bank_lines_partial_match_count, 0)
-                       + coalesce(l.bank_lines_resolved_count, 0)) * 1.0
-                      / (coalesce(p.payments_count, 0) + coalesce(l.bank_lines_count, 0))
-            end as decimal(9,4)) as match_rate,
+        coalesce(p.payments_amount, 0) as payments_amount,
+        coalesce(l.bank_lines_amount, 0) as bank_lines_amount,
+        coalesce(p.payments_incoming_count, 0) as payments_incoming_count,
+        coalesce(p.payments_incoming_amount, 0) as payments_incoming_amount,
+        coalesce(p.payments_outgoing_count, 0) as payments_outgoing_count,
+        coalesce(p.payments_outgoing_amount, 0) as payments_outgoing_amount,
+        coalesce(l.bank_lines_credit_count, 0) as bank_lines_credit_count,
+        coalesce(l.bank_lines_credit_amount, 0) as bank_lines_credit_amount,
+        coalesce(l.bank_lines_debit_count, 0) as bank_lines_debit_count,
+        coalesce(l.bank_lines_debit_amount, 0) as bank_lines_debit_amount,
+        cast(case when coalesce(p.payments_count, 0) = 0 then null
+                  else (coalesce(p.payments_matched_count, 0) + coalesce(p.payments_partial_match_count, 0)
+                        + coalesce(p.payments_resolved_count, 0)) * 1.0 / p.payments_count
+             end as decimal(9,4)) as payment_match_rate,
+        cast(case when coalesce(p.payments_incoming_count, 0) = 0 then null
+                  else p.payments_incoming_settled_count * 1.0 / p.payments_incoming_count
+             end as decimal(9,4)) as incoming_payment_match_rate,
+        cast(case when coalesce(p.payments_outgoing_count, 0) = 0 then null
+                  else p.payments_outgoing_settled_count * 1.0 / p.payments_outgoing_count
+             end as decimal(9,4)) as outgoing_payment_match_rate,
+        cast(case when coalesce(l.bank_lines_count, 0) = 0 then null
+                  else (coalesce(l.bank_lines_matched_count, 0) + coalesce(l.bank_lines_partial_match_count, 0)
+                        + coalesce(l.bank_lines_resolved_count, 0)) * 1.0 / l.bank_lines_count
+             end as decimal(9,4)) as bank_line_match_rate,
+        -- kept for the match-rate checks and dashboards: the payments' match rate
+        cast(case when coalesce(p.payments_count, 0) = 0 then null
+                  else (coalesce(p.payments_matched_count, 0) + coalesce(p.payments_partial_match_count, 0)
+                        + coalesce(p.payments_resolved_count, 0)) * 1.0 / p.payments_count
+             end as decimal(9,4)) as match_rate,
         coalesce(p.exposure_count, 0) as exposure_count,
-        coalesce(p.exposure_amount, 0) as exposure_amount,
+        coalesce(p.exposure_incoming_amount, 0) - coalesce(p.exposure_outgoing_amount, 0) as exposure_amount,
+        coalesce(p.exposure_incoming_amount, 0) as exposure_incoming_amount,
+        coalesce(p.exposure_outgoing_amount, 0) as exposure_outgoing_amount,
+        coalesce(e.open_exception_count, 0) as open_exception_count,
+        coalesce(e.open_exception_amount, 0) as open_exception_amount,
+        coalesce(e.open_exceptions_from_earlier_count, 0) as open_exceptions_from_earlier_count,
+        coalesce(e.open_exceptions_from_earlier_amount, 0) as open_exceptions_from_earlier_amount,
+        coalesce(e.resolved_exception_count, 0) as resolved_exception_count,
         coalesce(s.statement_count, 0) as statement_count,
+        coalesce(pr.statement_status, 'no statement') as statement_status,
         s.opening_balance,
         s.closing_balance,
         s.statement_movements,
         case
+            when s.statement_count is null then null
             when s.opening_balance is null or s.closing_balance is null then null
             else s.opening_balance + s.statement_movements = s.closing_balance
                  and coalesce(s.unbalanced_statements, 0) = 0
-        end as balance_proof_ok
+        end as balance_proof_ok,
+        pr.bank_movements,
+        coalesce(pr.books_payment_movements, 0) as books_payment_movements,
+        coalesce(pr.books_adjustments, 0) as books_adjustments,
+        coalesce(pr.books_movements, 0) as books_movements,
+        coalesce(pr.fee_difference_amount, 0) as fee_difference_amount,
+        coalesce(pr.mismatch_difference_amount, 0) as mismatch_difference_amount,
+        coalesce(pr.returns_amount, 0) as returns_amount,
+        coalesce(pr.earlier_payments_settled_amount, 0) as earlier_payments_settled_amount,
+        coalesce(pr.earlier_bank_lines_settled_amount, 0) as earlier_bank_lines_settled_amount,
+        coalesce(pr.in_flight_bank_amount, 0) as in_flight_bank_amount,
+        coalesce(pr.in_flight_books_amount, 0) as in_flight_books_amount,
+        coalesce(pr.missing_in_books_amount, 0) as missing_in_books_amount,
+        coalesce(pr.missing_in_bank_amount, 0) as missing_in_bank_amount,
+        coalesce(pr.adjustments_amount, 0) as adjustments_amount,
+        pr.unexplained_difference,
+        case
+            when pr.statement_status is null or pr.statement_status = 'no statement' then null
+            else pr.unexplained_difference = 0
+        end as bank_to_books_ok
     from accounts as a
     left join payment_stats as p on p.account_iban = a.account_iban and p.currency = a.currency
     left join line_stats as l on l.account_iban = a.account_iban and l.currency = a.currency
+    left join exception_stats as e on e.account_iban = a.account_iban and e.currency = a.currency
     left join statement_stats as s on s.account_iban = a.account_iban and s.currency = a.currency
+    left join proof as pr on pr.account_iban = a.account_iban and pr.currency = a.currency
 )
 
 select * from final

@@ -28,3 +28,9 @@
     where pay_cycle = {{ pay_cycle() }}
       and ({{ column_name }} < {{ min_value }} or {{ column_name }} > {{ max_value }})
 {% endtest %}
+
+{#- A figure that must be zero in the cycle being built (null is not judged). -#}
+{% test zero_in_cycle(model, column_name) %}
+    select * from {{ model }}
+    where pay_cycle = {{ pay_cycle() }} and {{ column_name }} <> 0
+{% endtest %}
