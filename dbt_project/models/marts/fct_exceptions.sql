@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_cycle_slice() }}") }}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          pre_hook="{{ delete_cycle_slice() }}") }}
 {#- One row per exception per pay cycle while it is open, and once more in the cycle it is
     resolved. Link-level exceptions (fee, amount, status, return reason) carry forward until an
     operator resolves them; open-item exceptions are re-derived every cycle and clear
@@ -18,6 +19,14 @@ resolutions as (
 
 routing as (
     select * from {{ ref('exception_routing') }}
+),
+
+aging_buckets as (
+    select * from {{ ref('aging_buckets') }}
+),
+
+sla as (
+    select * from {{ ref('exception_sla') }}
 ),
 
 carried as (
@@ -62,7 +71,7 @@ opened as (
     select exception_id, min(opened_cycle) as opened_cycle from prior group by exception_id
 ),
 
-final as (
+decided as (
     select
         e.exception_id,
         {{ pay_cycle() }} as pay_cycle,
@@ -90,6 +99,35 @@ final as (
     left join resolutions as res on res.exception_id = e.exception_id
     left join opened as o on o.exception_id = e.exception_id
     where e.route_rank = 1
+),
+
+-- the team's own SLA for the priority wins over the '*' default for that priority
+sla_ranked as (
+    select
+        d.exception_id,
+        s.sla_days,
+        row_number() over (partition by d.exception_id
+                           order by case when s.assigned_team = d.assigned_team then 0 else 1 end) as sla_rank
+    from decided as d
+    inner join sla as s
+        on s.priority = d.priority
+       and s.assigned_team in (d.assigned_team, '*')
+),
+
+final as (
+    select
+        d.*,
+        b.aging_bucket,
+        {{ add_days('d.opened_cycle', 's.sla_days') }} as sla_due,
+        -- open past its due date, or resolved (this cycle) after it
+        coalesce({{ pay_cycle() }} > {{ add_days('d.opened_cycle', 's.sla_days') }}, false) as sla_breached
+    from decided as d
+    left join aging_buckets as b
+        on d.age_days >= b.min_age_days
+       and (b.max_age_days is null or d.age_days < b.max_age_days)
+    left join sla_ranked as s
+        on s.exception_id = d.exception_id
+       and s.sla_rank = 1
 )
 
 select * from final
