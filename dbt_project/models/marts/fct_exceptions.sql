@@ -4,7 +4,10 @@
     resolved. Link-level exceptions (fee, amount, status, return reason) carry forward until an
     operator resolves them; open-item exceptions are re-derived every cycle and clear
     themselves (resolution auto_cleared) when the item settles. Operators' resolutions come
-    from the append-only ops.exception_resolutions log: a status, never an edit. -#}
+    from the append-only ops.exception_resolutions log: a status, never an edit.
+    A timing decision shows as resolved (resolution timing) each cycle while the item may
+    still match; the match clears it (auto_cleared), and when the window counted from the
+    decision passes without one it is open again (resolution timing_expired). -#}
 with detected as (
     select * from {{ ref('int_cycle_exceptions') }}
 ),
@@ -19,6 +22,10 @@ resolutions as (
 
 routing as (
     select * from {{ ref('exception_routing') }}
+),
+
+escalation_routes as (
+    select * from {{ ref('int_escalation_routes') }}
 ),
 
 aging_buckets as (
@@ -38,11 +45,12 @@ carried as (
       and exception_id not in (select exception_id from detected)
 ),
 
+-- open items that settled since the last cycle, and timing decisions whose item matched
 cleared as (
     select exception_id, exception_type, payment_id, bank_line_id, account_iban, amount,
            amount_difference, currency, item_cycle
     from prior
-    where status = 'open'
+    where (status = 'open' or (status = 'resolved' and resolution = 'timing'))
       and exception_type not in ('amount_mismatch', 'probable_fee', 'status_mismatch', 'unknown_return_reason')
       and exception_id not in (select exception_id from detected)
 ),
@@ -82,22 +90,35 @@ decided as (
         e.amount,
         e.amount_difference,
         e.currency,
-        case when res.action = 'escalate' and not e.auto_cleared then 'escalations'
-             else coalesce(e.assigned_team, 'unassigned') end as assigned_team,
-        case when res.action = 'escalate' and not e.auto_cleared then 'P1'
-             else coalesce(e.priority, 'P3') end as priority,
+        -- each escalation moves the exception one step along seeds/escalation_path.csv
+        coalesce(esc.escalated_team, e.assigned_team, 'unassigned') as assigned_team,
+        'P' || cast(greatest(1, cast(substr(coalesce(e.priority, 'P3'), 2) as integer)
+                                - coalesce(res.escalations, 0)) as varchar) as priority,
         e.item_cycle,
         coalesce(o.opened_cycle, {{ pay_cycle() }}) as opened_cycle,
         {{ days_between('e.item_cycle', pay_cycle()) }} as age_days,
         case when e.auto_cleared or res.closes_exception then 'resolved' else 'open' end as status,
-        case when e.auto_cleared then 'auto_cleared' else res.action end as resolution,
+        case when e.auto_cleared then 'auto_cleared'
+             when res.timing_expired then 'timing_expired'
+             else res.action end as resolution,
         case when e.auto_cleared then 'recon' else res.resolved_by end as resolved_by,
         case when e.auto_cleared then null else res.resolved_at end as resolved_at,
-        case when e.auto_cleared then 'no longer an exception: the item settled or is no longer flagged'
-             else res.reason end as reason
+        case when e.auto_cleared and res.action = 'timing'
+                 then 'timing: the item matched within the window of the timing decision'
+             when e.auto_cleared then 'no longer an exception: the item settled or is no longer flagged'
+             when res.timing_expired
+                 then 'reopened: no match by ' || cast(res.timing_until as varchar)
+                      || ' (timing decision: ' || res.reason || ')'
+             else res.reason end as reason,
+        case when res.action = 'timing' then res.timing_until end as timing_until,
+        case when e.auto_cleared then null else res.adjustment_amount end as adjustment_amount,
+        case when e.auto_cleared then null else res.adjustment_account end as adjustment_account
     from routed as e
     left join resolutions as res on res.exception_id = e.exception_id
     left join opened as o on o.exception_id = e.exception_id
+    left join escalation_routes as esc
+        on esc.assigned_team = coalesce(e.assigned_team, 'unassigned')
+       and esc.escalations = least(coalesce(res.escalations, 0), 5)
     where e.route_rank = 1
 ),
 
