@@ -2,10 +2,14 @@
 
 The pipeline runs in a subprocess exactly as a user runs it (`recon run`), against a
 temporary RECON_HOME, so the tests see the same exit codes, files and warehouse a user
-would. One generated week is built once per module and shared by the tests that only read.
+would. One generated week is built once per module and shared by the tests that only read;
+a test that changes a week (rebuild, re-delivery, an operator decision) takes ``own_week``, a
+private copy of the whole RECON_HOME (warehouse, landing zone, Dagster instance, inbox), so
+the tests pass alone and in any order. Scenarios are dated relative to today (tests/clock.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -18,9 +22,10 @@ from pathlib import Path
 import pytest
 
 from recon_pipeline.scenario.generator import generate_scenario
+from tests.clock import past_monday
 
 RECON = str(Path(sys.executable).with_name("recon"))
-START = dt.date(2026, 11, 9)
+START = past_monday()
 
 
 @dataclass
@@ -86,6 +91,16 @@ def built_week(tmp_path_factory) -> BuiltWeek:
     last = scenario.cycles[-1].isoformat()
     proc = home.run("run", "--through", last)
     return BuiltWeek(home, json.loads(scenario.truth_path.read_text()), [c.isoformat() for c in scenario.cycles], proc)
+
+
+@pytest.fixture
+def own_week(built_week, tmp_path) -> BuiltWeek:
+    """A private copy of the built week, for a test that changes it. The home is copied whole
+    while nothing runs in it (the DuckDB file with its WAL, the Dagster instance's storage, the
+    landing zone and the inbox), and the copy's settings point at the copy only."""
+    home = make_home(tmp_path)
+    shutil.copytree(built_week.home.home, home.home, symlinks=True)
+    return dataclasses.replace(built_week, home=home)
 
 
 def mart_snapshot(home: ReconHome) -> dict[str, list[tuple]]:
