@@ -6,32 +6,16 @@ there is none the test fails and says so, it does not skip.
 from __future__ import annotations
 
 import json
-import uuid
-
-import psycopg
-import pytest
 
 from recon_pipeline.scenario.evaluate import evaluate
 from recon_pipeline.scenario.generator import generate_scenario
 from tests.clock import past_monday
 from tests.e2e.conftest import deliver, make_home
-
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture
-def postgres_database():
-    name = f"recon_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({str(exc).splitlines()[0]}); "
-                    "start it with scripts/ensure_postgres.sh")
-    with admin:
-        admin.execute(f'create database "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{name}" with (force)')
+from tests.e2e.money_checks import (
+    assert_marts_tie_to_truth,
+    assert_missing_in_bank_ties_to_truth,
+    assert_money_columns_are_decimal,
+)
 
 
 def test_three_cycles_on_postgres_reconcile_exactly_to_the_truth(tmp_path, postgres_database):
@@ -45,5 +29,9 @@ def test_three_cycles_on_postgres_reconcile_exactly_to_the_truth(tmp_path, postg
     assert not (home.home / "warehouse.duckdb").exists()
     with home.warehouse() as wh:
         assert wh.kind == "postgres"
-        result = evaluate(wh, json.loads(scenario.truth_path.read_text()))
-    assert result.precision == 1.0 and result.recall == 1.0 and not result.status_mismatches, result.describe()
+        truth = json.loads(scenario.truth_path.read_text())
+        result = evaluate(wh, truth)
+        assert result.precision == 1.0 and result.recall == 1.0 and not result.status_mismatches, result.describe()
+        assert_money_columns_are_decimal(wh)
+        assert_marts_tie_to_truth(wh, truth)
+        assert_missing_in_bank_ties_to_truth(wh, truth)

@@ -13,6 +13,12 @@ from openpyxl import load_workbook
 
 from recon_pipeline.scenario.evaluate import evaluate
 from tests.e2e.conftest import mart_snapshot
+from tests.e2e.money_checks import (
+    assert_marts_tie_to_truth,
+    assert_missing_in_bank_ties_to_truth,
+    assert_money_columns_are_decimal,
+    assert_pack_exceptions_tie_to_warehouse,
+)
 
 SHEETS = ["Summary", "Balance proof", "Exceptions", "Matches", "Open items", "Data quality", "Sign-off"]
 
@@ -30,6 +36,17 @@ def test_links_and_end_states_match_the_generator_truth(built_week):
         result = evaluate(wh, built_week.truth)
     assert result.precision == 1.0 and result.recall == 1.0, result.describe()
     assert not result.status_mismatches, result.describe()
+
+
+def test_money_is_decimal_in_the_marts_and_ties_to_the_truth_to_the_cent(built_week):
+    home = built_week.home
+    with home.warehouse() as wh:
+        assert_money_columns_are_decimal(wh)
+        assert_marts_tie_to_truth(wh, built_week.truth)
+        assert_missing_in_bank_ties_to_truth(wh, built_week.truth)
+        for cycle in built_week.cycles:
+            assert_pack_exceptions_tie_to_warehouse(home.settings().close_pack_path(cycle), wh,
+                                                    dt.date.fromisoformat(cycle))
 
 
 def test_every_discrepancy_kind_is_reported_not_silently_matched(built_week):
