@@ -57,28 +57,28 @@ def truth_sums(truth: dict) -> tuple[dict, dict]:
     return dict(payments), dict(lines)
 
 
+def _first_rows_by_account_and_cycle(wh, mart: str, key: str) -> dict[tuple[str, str], list[Decimal]]:
+    """The amounts of each item's first row (its own cycle), grouped by account and that cycle."""
+    grouped: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    for account, cycle, amount in wh.fetchall(f"""
+            select account_iban, pay_cycle, amount from (
+                select *, row_number() over (partition by {key} order by pay_cycle) as n
+                from marts.{mart}) as t
+            where n = 1"""):
+        grouped[(account, cycle.isoformat())].append(_d(amount))
+    return dict(grouped)
+
+
 def assert_marts_tie_to_truth(wh, truth: dict) -> None:
     """Each payment's first row (its own cycle) and each bank line's first row carry the truth's
     amount in the truth's cycle; summed per account and cycle they equal the truth to the cent;
     the close summary's statement movements equal the truth's bookings."""
     want_payments, want_lines = truth_sums(truth)
-    got_payments: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for account, cycle, amount in wh.fetchall("""
-            select account_iban, pay_cycle, amount from (
-                select *, row_number() over (partition by payment_id order by pay_cycle) as n
-                from marts.fct_payment_reconciliation) as t
-            where n = 1"""):
-        got_payments[(account, cycle.isoformat())] += abs(_d(amount))
-    assert dict(got_payments) == want_payments
-
-    got_lines: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for account, cycle, amount in wh.fetchall("""
-            select account_iban, pay_cycle, amount from (
-                select *, row_number() over (partition by bank_line_id order by pay_cycle) as n
-                from marts.fct_bank_line_reconciliation) as t
-            where n = 1"""):
-        got_lines[(account, cycle.isoformat())] += _d(amount)
-    assert dict(got_lines) == want_lines
+    got_payments = _first_rows_by_account_and_cycle(wh, "fct_payment_reconciliation", "payment_id")
+    # Payment amounts are unsigned (the direction says which way); the truth's too.
+    assert {k: sum(map(abs, v)) for k, v in got_payments.items()} == want_payments
+    got_lines = _first_rows_by_account_and_cycle(wh, "fct_bank_line_reconciliation", "bank_line_id")
+    assert {k: sum(v) for k, v in got_lines.items()} == want_lines
 
     movements = {(r[0], r[1].isoformat()): _d(r[2]) for r in wh.fetchall(
         "select account_iban, pay_cycle, statement_movements from marts.rpt_close_summary "
