@@ -37,7 +37,7 @@ class ReconHome:
     env: dict
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([RECON, *args], env=self.env, capture_output=True, text=True, timeout=1200)
+        proc = subprocess.run([RECON, *args], env=self.env, capture_output=True, text=True, timeout=3600)
         if check and proc.returncode != 0:
             raise AssertionError(f"recon {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n"
                                  f"{proc.stderr[-3000:]}")
