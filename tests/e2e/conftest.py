@@ -2,25 +2,33 @@
 
 The pipeline runs in a subprocess exactly as a user runs it (`recon run`), against a
 temporary RECON_HOME, so the tests see the same exit codes, files and warehouse a user
-would. One generated week is built once per module and shared by the tests that only read.
+would. One generated week is built once per module and shared by the tests that only read;
+a test that changes a week (rebuild, re-delivery, an operator decision) takes ``own_week``, a
+private copy of the whole RECON_HOME (warehouse, landing zone, Dagster instance, inbox), so
+the tests pass alone and in any order. Scenarios are dated relative to today (tests/clock.py).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from recon_pipeline.scenario.generator import generate_scenario
+from tests.clock import past_monday
 
 RECON = str(Path(sys.executable).with_name("recon"))
-START = dt.date(2026, 11, 9)
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+START = past_monday()
 
 
 @dataclass
@@ -29,7 +37,7 @@ class ReconHome:
     env: dict
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([RECON, *args], env=self.env, capture_output=True, text=True, timeout=1200)
+        proc = subprocess.run([RECON, *args], env=self.env, capture_output=True, text=True, timeout=3600)
         if check and proc.returncode != 0:
             raise AssertionError(f"recon {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n"
                                  f"{proc.stderr[-3000:]}")
@@ -68,6 +76,23 @@ def deliver(scenario_dir: Path, home: ReconHome) -> None:
             shutil.copy2(path, target / path.name)
 
 
+@pytest.fixture
+def postgres_database():
+    """A throwaway database on the machine's Postgres (uuid name), dropped after the test.
+    No Postgres is a failure, not a skip."""
+    name = f"recon_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({str(exc).splitlines()[0]}); "
+                    "start it with scripts/ensure_postgres.sh")
+    with admin:
+        admin.execute(f'create database "{name}"')
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'drop database if exists "{name}" with (force)')
+
+
 @dataclass
 class BuiltWeek:
     home: ReconHome
@@ -86,6 +111,16 @@ def built_week(tmp_path_factory) -> BuiltWeek:
     last = scenario.cycles[-1].isoformat()
     proc = home.run("run", "--through", last)
     return BuiltWeek(home, json.loads(scenario.truth_path.read_text()), [c.isoformat() for c in scenario.cycles], proc)
+
+
+@pytest.fixture
+def own_week(built_week, tmp_path) -> BuiltWeek:
+    """A private copy of the built week, for a test that changes it. The home is copied whole
+    while nothing runs in it (the DuckDB file with its WAL, the Dagster instance's storage, the
+    landing zone and the inbox), and the copy's settings point at the copy only."""
+    home = make_home(tmp_path)
+    shutil.copytree(built_week.home.home, home.home, symlinks=True)
+    return dataclasses.replace(built_week, home=home)
 
 
 def mart_snapshot(home: ReconHome) -> dict[str, list[tuple]]:

@@ -1,7 +1,8 @@
 """A generated week through `recon run`, checked against the generator's truth.
 
-The tests in this module share one built week and run in file order: the read-only checks
-first, then re-runs that must change nothing, then operator decisions that do change it.
+The read-only checks share one built week; the re-runs that must change nothing and the
+operator decisions that do change it each work on their own copy (``own_week``), so the
+tests pass in any order.
 """
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ from openpyxl import load_workbook
 
 from recon_pipeline.scenario.evaluate import evaluate
 from tests.e2e.conftest import mart_snapshot
+from tests.e2e.money_checks import (
+    assert_marts_tie_to_truth,
+    assert_missing_in_bank_ties_to_truth,
+    assert_money_columns_are_decimal,
+    assert_pack_exceptions_tie_to_warehouse,
+)
 
 SHEETS = ["Summary", "Balance proof", "Exceptions", "Matches", "Open items", "Data quality", "Sign-off"]
 
@@ -29,6 +36,17 @@ def test_links_and_end_states_match_the_generator_truth(built_week):
         result = evaluate(wh, built_week.truth)
     assert result.precision == 1.0 and result.recall == 1.0, result.describe()
     assert not result.status_mismatches, result.describe()
+
+
+def test_money_is_decimal_in_the_marts_and_ties_to_the_truth_to_the_cent(built_week):
+    home = built_week.home
+    with home.warehouse() as wh:
+        assert_money_columns_are_decimal(wh)
+        assert_marts_tie_to_truth(wh, built_week.truth)
+        assert_missing_in_bank_ties_to_truth(wh, built_week.truth)
+        for cycle in built_week.cycles:
+            assert_pack_exceptions_tie_to_warehouse(home.settings().close_pack_path(cycle), wh,
+                                                    dt.date.fromisoformat(cycle))
 
 
 def test_every_discrepancy_kind_is_reported_not_silently_matched(built_week):
@@ -92,29 +110,29 @@ def test_poisoned_input_is_quarantined_with_its_bytes_and_reason_and_counted(bui
     assert broken.name in dq_text
 
 
-def test_rebuilding_a_cycle_and_then_the_later_ones_gives_identical_marts(built_week):
-    home = built_week.home
+def test_rebuilding_a_cycle_and_then_the_later_ones_gives_identical_marts(own_week):
+    home = own_week.home
     before = mart_snapshot(home)
-    home.run("run", "--cycle", built_week.cycles[1])
+    home.run("run", "--cycle", own_week.cycles[1])
     assert mart_snapshot(home) == before
-    home.run("run", "--through", built_week.cycles[-1])
+    home.run("run", "--through", own_week.cycles[-1])
     assert mart_snapshot(home) == before
 
 
-def test_redelivered_files_under_new_names_change_nothing(built_week):
-    home = built_week.home
+def test_redelivered_files_under_new_names_change_nothing(own_week):
+    home = own_week.home
     before = mart_snapshot(home)
     for folder in (home.inbox_statements, home.inbox_events):
         for path in sorted(folder.iterdir()):
             shutil.copy2(path, folder / f"redelivered_{path.name}")
-    proc = home.run("run", "--through", built_week.cycles[-1])
+    proc = home.run("run", "--through", own_week.cycles[-1])
     assert "picked up 0 new statement file(s), 0 new event file(s)" in proc.stdout
     assert mart_snapshot(home) == before
 
 
-def test_an_operator_resolution_is_appended_and_shows_as_resolved(built_week):
-    home = built_week.home
-    last = dt.date.fromisoformat(built_week.cycles[-1])
+def test_an_operator_resolution_is_appended_and_shows_as_resolved(own_week):
+    home = own_week.home
+    last = dt.date.fromisoformat(own_week.cycles[-1])
     with home.warehouse() as wh:
         exc = wh.fetch_dicts("select exception_id, payment_id from marts.fct_exceptions "
                              "where pay_cycle = ? and status = 'open' and exception_type = 'missing_in_bank' "

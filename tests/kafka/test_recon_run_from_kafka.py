@@ -3,7 +3,6 @@ redeliveries and poisoned messages — every event reaches the warehouse exactly
 lands in quarantine with its offset and bytes, and the cycles reconcile to the truth."""
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ from recon_pipeline.scenario.evaluate import evaluate
 from recon_pipeline.scenario.generator import generate_scenario
 from recon_pipeline.settings import load_settings
 from recon_pipeline.warehouse.connection import open_warehouse
+from tests.clock import past_monday
 
 RECON = str(Path(sys.executable).with_name("recon"))
 
@@ -26,7 +26,7 @@ def _recon(env: dict, *args: str) -> subprocess.CompletedProcess:
 
 def test_three_cycles_from_kafka_land_each_event_once_and_reconcile(tmp_path, tansu):
     topic = tansu.create_topic(partitions=3)
-    scenario = generate_scenario(tmp_path / "scenario", start=dt.date(2026, 11, 9), days=3,
+    scenario = generate_scenario(tmp_path / "scenario", start=past_monday(), days=3,
                                  payments_per_day=8, seed=21)
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_", "DAGSTER_"))}
@@ -78,7 +78,7 @@ def test_recon_run_with_the_broker_down_fails_in_one_line_and_advances_nothing(t
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_", "DAGSTER_"))}
     env.update(RECON_HOME=str(home), RECON_KAFKA_BOOTSTRAP=f"127.0.0.1:{closed_port}")
-    proc = _recon(env, "run", "--through", "2026-11-09")
+    proc = _recon(env, "run", "--through", past_monday().isoformat())
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith("recon:") and len(proc.stderr.strip().splitlines()) == 1
     assert "unreachable" in proc.stderr
