@@ -22,6 +22,7 @@ from tests.e2e.conftest import START, ReconHome, deliver, make_home
 from recon_pipeline.scenario.generator import generate_scenario
 
 DAYS = 5
+BUILD_TIMEOUT = 3600  # a week of cycles on a shared, loaded machine
 LAST = START + dt.timedelta(days=DAYS - 1)
 
 
@@ -39,7 +40,7 @@ def week(tmp_path_factory) -> tuple[ReconHome, dict]:
     scenario = generate_scenario(tmp / "scenario", start=START, days=DAYS, payments_per_day=10, seed=11)
     home = make_home(tmp)
     deliver(tmp / "scenario", home)
-    home.run("run", "--through", LAST.isoformat())
+    home.run("run", "--through", LAST.isoformat(), timeout=BUILD_TIMEOUT)
     return home, json.loads(scenario.truth_path.read_text())
 
 
@@ -279,7 +280,7 @@ def test_timing_resolves_on_a_later_match_and_reopens_when_the_window_passes(wee
     next_day = LAST + dt.timedelta(days=1)
     _late_booking(home, payment, next_day)
     reopen_day = LAST + dt.timedelta(days=3)
-    home.run("run", "--through", reopen_day.isoformat())
+    home.run("run", "--through", reopen_day.isoformat(), timeout=BUILD_TIMEOUT)
     with home.warehouse() as wh:
         history = wh.fetch_dicts("select exception_id, pay_cycle, status, resolution, reason from marts.fct_exceptions "
                                  "where exception_id in (?, ?) order by pay_cycle",
@@ -332,7 +333,7 @@ def test_decisions_survive_a_rebuild_from_scratch(decided, tmp_path):
 
     before = exceptions()
     (home.home / "warehouse.duckdb").unlink()
-    proc = home.run("run", "--through", LAST.isoformat())
+    proc = home.run("run", "--through", LAST.isoformat(), timeout=BUILD_TIMEOUT)
     assert "restored 4 operator decision(s)" in proc.stdout
     assert exceptions() == before
     with home.warehouse() as wh:
