@@ -16,9 +16,9 @@ from typing import Callable
 from recon_pipeline.audit import append_audit
 from recon_pipeline.ids import content_id
 from recon_pipeline.operators.apply import apply_from
-from recon_pipeline.operators.mirror import mirror_decision
 from recon_pipeline.operators.decisions import (ACTIONS, Decision, DecisionsRefused, check_decisions, clean_text,
                                                 record_decisions)
+from recon_pipeline.operators.mirror import mirror_decision
 from recon_pipeline.operators.sheet import read_exceptions_sheet
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import open_warehouse
