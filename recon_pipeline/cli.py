@@ -48,9 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="apply the Action and Reason filled in on a close pack's exceptions sheet, all or none")
     resolve.add_argument("--by", required=True, dest="user")
 
-    match = sub.add_parser("match", help="link a payment and a bank line by hand, with a reason")
-    match.add_argument("--payment", required=True)
-    match.add_argument("--bank-line", required=True, dest="bank_line")
+    match = sub.add_parser("match", help="link a payment and a bank line by hand, with a reason "
+                                         "(or take a manual match back with --undo)")
+    match.add_argument("--payment")
+    match.add_argument("--bank-line", dest="bank_line")
+    match.add_argument("--undo", metavar="MANUAL_MATCH_ID", help="take back a manual match (it stays in the log)")
     match.add_argument("--reason", required=True)
     match.add_argument("--by", required=True, dest="user")
 
@@ -82,10 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "resolve":
             return _resolve(settings, args)
         if args.command == "match":
-            from recon_pipeline.operators import manual_match
-
-            print(manual_match(settings, args.payment, args.bank_line, args.reason, args.user))
-            return 0
+            return _match(settings, args)
         if args.command == "audit":
             return _audit_verify(settings)
         if args.command == "prepare":
@@ -140,6 +139,20 @@ def _resolve(settings, args: argparse.Namespace) -> int:
                       "(or --from-xlsx FILE --by USER)")
     print(resolve_exception(settings, args.exception_id, args.action, args.reason, args.user,
                             amount=parse_amount(args.amount), account=args.account))
+    return 0
+
+
+def _match(settings, args: argparse.Namespace) -> int:
+    from recon_pipeline.operators import manual_match, undo_manual_match
+
+    if args.undo:
+        if args.payment or args.bank_line:
+            return _usage("recon match --undo MANUAL_MATCH_ID --reason TEXT --by USER")
+        print(undo_manual_match(settings, args.undo, args.reason, args.user))
+        return 0
+    if not (args.payment and args.bank_line):
+        return _usage("recon match --payment PAYMENT_ID --bank-line BANK_LINE_ID --reason TEXT --by USER")
+    print(manual_match(settings, args.payment, args.bank_line, args.reason, args.user))
     return 0
 
 

@@ -16,15 +16,16 @@ from typing import Callable
 from recon_pipeline.audit import append_audit
 from recon_pipeline.ids import content_id
 from recon_pipeline.operators.apply import apply_from
-from recon_pipeline.operators.mirror import mirror_decision
 from recon_pipeline.operators.decisions import (ACTIONS, Decision, DecisionsRefused, check_decisions, clean_text,
                                                 record_decisions)
+from recon_pipeline.operators.mirror import mirror_decision
 from recon_pipeline.operators.sheet import read_exceptions_sheet
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
 
-__all__ = ["ACTIONS", "Decision", "DecisionsRefused", "resolve_exception", "resolve_from_xlsx", "manual_match"]
+__all__ = ["ACTIONS", "Decision", "DecisionsRefused", "resolve_exception", "resolve_from_xlsx", "manual_match",
+           "undo_manual_match"]
 
 
 def _require_text(value: str, what: str) -> str:
@@ -143,3 +144,35 @@ def manual_match(settings: Settings, payment_id: str, bank_line_id: str, reason:
     if rebuild:
         apply_from(settings, effective, echo=echo, only_exceptions=False)
     return f"linked {payment_id} and {bank_line_id} by {user} (effective from pay cycle {effective}, id {match_id})"
+
+
+def undo_manual_match(settings: Settings, manual_match_id: str, reason: str, user: str, rebuild: bool = True,
+                      echo: Callable[[str], None] = print) -> str:
+    """Take a manual match back (append-only: the match row stays, an undo row says it never held)."""
+    reason, user = _require_text(reason, "--reason"), _require_text(user, "--by")
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    with open_warehouse(settings) as wh:
+        ensure_raw_schema(wh)
+        match = wh.fetch_dicts("select * from ops.manual_matches where manual_match_id = ?", (manual_match_id,))
+        if not match:
+            raise LookupError(f"manual match {manual_match_id} not found")
+        done = wh.fetch_dicts("select undone_by, undone_at from ops.manual_match_undos where manual_match_id = ?",
+                              (manual_match_id,))
+        if done:
+            raise ValueError(f"manual match {manual_match_id} was already undone by {done[0]['undone_by']} "
+                             f"at {done[0]['undone_at']}")
+        effective = match[0]["effective_cycle"]
+        undo_id = content_id("mmu", manual_match_id, reason, user, now.isoformat())
+        with wh.transaction():
+            wh.execute("insert into ops.manual_match_undos (undo_id, manual_match_id, reason, undone_by, undone_at, "
+                       "effective_cycle) values (?, ?, ?, ?, ?, ?)",
+                       (undo_id, manual_match_id, reason, user, now, effective))
+            append_audit(wh, user, "manual_match_undo", manual_match_id, {
+                "undo_id": undo_id, "payment_id": match[0]["payment_id"], "bank_line_id": match[0]["bank_line_id"],
+                "reason": reason, "effective_cycle": effective.isoformat()})
+    mirror_decision(settings.landing_dir, "manual_match_undos", {
+        "undo_id": undo_id, "manual_match_id": manual_match_id, "reason": reason, "undone_by": user,
+        "undone_at": now, "effective_cycle": effective})
+    if rebuild:
+        apply_from(settings, effective, echo=echo, only_exceptions=False)
+    return f"undid manual match {manual_match_id} by {user} (pay cycles from {effective} rebuilt)"

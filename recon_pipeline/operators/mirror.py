@@ -24,9 +24,11 @@ TABLES = {
                                                 "adjustment_account")),
     "manual_matches": ("manual_match_id", ("manual_match_id", "payment_id", "bank_line_id", "reason", "matched_by",
                                            "matched_at", "effective_cycle")),
+    "manual_match_undos": ("undo_id", ("undo_id", "manual_match_id", "reason", "undone_by", "undone_at",
+                                       "effective_cycle")),
 }
 _DATES = {"effective_cycle": dt.date.fromisoformat}
-_TIMES = {"resolved_at", "matched_at"}
+_TIMES = {"resolved_at", "matched_at", "undone_at"}
 
 
 def decisions_dir(landing_dir: Path) -> Path:

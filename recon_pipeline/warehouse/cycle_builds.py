@@ -54,6 +54,7 @@ def cycle_fingerprint(settings: Settings, cycle: str) -> str:
         ("select count(*) from raw.quarantine_events", ()),
         ("select count(*), max(resolution_id) from ops.exception_resolutions where effective_cycle <= ?", (day,)),
         ("select count(*), max(manual_match_id) from ops.manual_matches where effective_cycle <= ?", (day,)),
+        ("select count(*), max(undo_id) from ops.manual_match_undos", ()),
     ]
     digest = hashlib.sha256()
     digest.update(_code_hash().encode())

@@ -166,6 +166,14 @@ _TABLES = {
         matched_at timestamp not null,
         effective_cycle date not null
     """,
+    "ops.manual_match_undos": """
+        undo_id varchar primary key,
+        manual_match_id varchar not null,
+        reason varchar not null,
+        undone_by varchar not null,
+        undone_at timestamp not null,
+        effective_cycle date not null
+    """,
 }
 
 

@@ -36,8 +36,8 @@ class ReconHome:
     home: Path
     env: dict
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        proc = subprocess.run([RECON, *args], env=self.env, capture_output=True, text=True, timeout=3600)
+    def run(self, *args: str, check: bool = True, timeout: int = 3600) -> subprocess.CompletedProcess:
+        proc = subprocess.run([RECON, *args], env=self.env, capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"recon {' '.join(args)} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n"
                                  f"{proc.stderr[-3000:]}")

@@ -22,6 +22,7 @@ from tests.e2e.conftest import START, ReconHome, deliver, make_home
 from recon_pipeline.scenario.generator import generate_scenario
 
 DAYS = 5
+BUILD_TIMEOUT = 3600  # a week of cycles on a shared, loaded machine
 LAST = START + dt.timedelta(days=DAYS - 1)
 
 
@@ -39,7 +40,7 @@ def week(tmp_path_factory) -> tuple[ReconHome, dict]:
     scenario = generate_scenario(tmp / "scenario", start=START, days=DAYS, payments_per_day=10, seed=11)
     home = make_home(tmp)
     deliver(tmp / "scenario", home)
-    home.run("run", "--through", LAST.isoformat())
+    home.run("run", "--through", LAST.isoformat(), timeout=BUILD_TIMEOUT)
     return home, json.loads(scenario.truth_path.read_text())
 
 
@@ -279,7 +280,7 @@ def test_timing_resolves_on_a_later_match_and_reopens_when_the_window_passes(wee
     next_day = LAST + dt.timedelta(days=1)
     _late_booking(home, payment, next_day)
     reopen_day = LAST + dt.timedelta(days=3)
-    home.run("run", "--through", reopen_day.isoformat())
+    home.run("run", "--through", reopen_day.isoformat(), timeout=BUILD_TIMEOUT)
     with home.warehouse() as wh:
         history = wh.fetch_dicts("select exception_id, pay_cycle, status, resolution, reason from marts.fct_exceptions "
                                  "where exception_id in (?, ?) order by pay_cycle",
@@ -317,3 +318,79 @@ def test_the_settlement_window_is_reached_at_age_three(week):
                 assert r["exception_type"] in ("missing_in_bank", "missing_in_books")
             seen.add(r["age_days"])
     assert seen == {2, 3, 4}
+
+
+def test_decisions_survive_a_rebuild_from_scratch(decided, tmp_path):
+    """The warehouse is derived data: deleted, it is rebuilt from the landing zone, and the
+    operators' decisions come back from their mirror there, with the same effect."""
+    home = _copy_home(decided["home"], tmp_path)
+
+    def exceptions():
+        with home.warehouse() as wh:
+            return sorted(tuple(r) for r in wh.fetchall(
+                "select exception_id, pay_cycle, status, resolution, resolved_by, reason, assigned_team, priority "
+                "from marts.fct_exceptions"))
+
+    before = exceptions()
+    (home.home / "warehouse.duckdb").unlink()
+    proc = home.run("run", "--through", LAST.isoformat(), timeout=BUILD_TIMEOUT)
+    assert "restored 4 operator decision(s)" in proc.stdout
+    assert exceptions() == before
+    with home.warehouse() as wh:
+        assert wh.fetchone("select count(*) from ops.exception_resolutions")[0] == 4
+
+
+def test_a_manual_match_is_validated_recorded_and_undone_with_a_reason(week, tmp_path):
+    built, truth = week
+    home = _copy_home(built, tmp_path)
+    missing = next(e for e in _open_exceptions(home, LAST) if e["exception_type"] == "missing_in_bank")
+    payment = next(p for p in truth["payments"] if p["payment_id"] == missing["payment_id"])
+    outgoing = payment["direction"] == "outgoing"
+    with home.warehouse() as wh:
+        other_account = wh.fetchone("select bank_line_id from marts.fct_bank_line_reconciliation "
+                                    "where account_iban <> ? limit 1", (payment["account_iban"],))[0]
+        wrong_sign = wh.fetchone("select bank_line_id from marts.fct_bank_line_reconciliation "
+                                 f"where account_iban = ? and amount {'>' if outgoing else '<'} 0 limit 1",
+                                 (payment["account_iban"],))[0]
+    for line, expected in ((other_account, "a match stays within one account"), (wrong_sign, "is a ")):
+        proc = home.run("match", "--payment", payment["payment_id"], "--bank-line", line, "--reason", "x",
+                        "--by", "ann", check=False)
+        assert proc.returncode == 1 and expected in proc.stderr, proc.stderr
+    # the bank books it days later with no reference: nothing matches it by rule
+    day = LAST + dt.timedelta(days=1)
+    signed = Decimal(payment["amount"]) * (-1 if outgoing else 1)
+    entry = Entry(amount=signed, booking_date=day, value_date=day, bank_reference="NOREF0001",
+                  counterparty=Party("Unrelated Name Ltd"), domain_family="ICDT" if outgoing else "RCDT")
+    home.inbox_statements.mkdir(parents=True, exist_ok=True)
+    (home.inbox_statements / "noref.xml").write_bytes(write_camt053(StatementDoc(
+        account_iban=payment["account_iban"], currency=payment["currency"], statement_date=day, sequence=990,
+        opening_balance=Decimal("0.00"), entries=(entry,))))
+    home.run("run", "--through", day.isoformat())
+    with home.warehouse() as wh:
+        line = wh.fetch_dicts("select bank_line_id, recon_status from marts.fct_bank_line_reconciliation "
+                              "where pay_cycle = ? and bank_reference = 'NOREF0001'", (day,))[0]
+    assert line["recon_status"] == "unmatched"
+    proc = home.run("match", "--payment", payment["payment_id"], "--bank-line", line["bank_line_id"],
+                    "--reason", "bank confirmed by phone", "--by", "ann")
+    match_id = proc.stdout.rsplit("id ", 1)[1].strip(" )\n")
+    with home.warehouse() as wh:
+        links = wh.fetchall("select rule_id from marts.fct_reconciliation_links where payment_id = ?",
+                            (payment["payment_id"],))
+        cleared = wh.fetchone("select status, resolution from marts.fct_exceptions "
+                              "where exception_id = ? and pay_cycle = ?", (missing["exception_id"], day))
+    assert links == [("MANUAL",)] and cleared == ("resolved", "auto_cleared")
+    undo = home.run("match", "--undo", match_id, "--reason", "wrong beneficiary after all", "--by", "bob")
+    assert "undid manual match" in undo.stdout
+    again = home.run("match", "--undo", match_id, "--reason", "twice", "--by", "bob", check=False)
+    assert again.returncode == 1 and "already undone by bob" in again.stderr
+    with home.warehouse() as wh:
+        links = wh.fetchall("select rule_id from marts.fct_reconciliation_links where payment_id = ?",
+                            (payment["payment_id"],))
+        reopened = wh.fetchone("select status from marts.fct_exceptions where exception_id = ? and pay_cycle = ?",
+                               (missing["exception_id"], day))
+        kept = wh.fetchone("select count(*) from ops.manual_matches where manual_match_id = ?", (match_id,))[0]
+        audit = [r[0] for r in wh.fetchall("select action from ops.audit_log where action like 'manual_match%' "
+                                           "order by seq")]
+    assert links == [] and reopened == ("open",)
+    assert kept == 1, "append-only: the match stays in the log, the undo is a new row"
+    assert audit == ["manual_match", "manual_match_undo"]

@@ -1,13 +1,13 @@
 {#- Where an exception routed to a team ends up after n escalations (n = 0..5), walking
     seeds/escalation_path.csv one step per escalation. A team without a row stays put. -#}
-with recursive path as (
+with recursive next_team as (
     select * from {{ ref('escalation_path') }}
 ),
 
 teams as (
-    select assigned_team from path
+    select assigned_team from next_team
     union
-    select escalate_to_team from path
+    select escalate_to_team from next_team
     union
     select assigned_team from {{ ref('exception_routing') }}
 ),
@@ -18,7 +18,7 @@ walk as (
     union all
     select w.assigned_team, w.escalations + 1, coalesce(p.escalate_to_team, w.escalated_team)
     from walk as w
-    left join path as p on p.assigned_team = w.escalated_team
+    left join next_team as p on p.assigned_team = w.escalated_team
     where w.escalations < 5
 ),
 

@@ -1,10 +1,16 @@
-{#- Stage 0: links an operator made with `recon match`. They win over every rule. -#}
-with manual as (
+{#- Stage 0: links an operator made with `recon match`. They win over every rule. A match
+    taken back with `recon match --undo` never happened: it is left out of every cycle. -#}
+with undone as (
+    select manual_match_id from {{ source('ops', 'manual_match_undos') }}
+),
+
+manual as (
     select
         *,
         row_number() over (partition by payment_id, bank_line_id order by matched_at, manual_match_id) as recency
     from {{ source('ops', 'manual_matches') }}
     where effective_cycle <= {{ pay_cycle() }}
+      and manual_match_id not in (select manual_match_id from undone)
 ),
 
 payments as (
