@@ -98,7 +98,7 @@ def write_exceptions(plan: SheetPlan, wh, pay_cycle: str) -> dict[str, Any]:
     top, last = plan.table(columns, plan_rows(wh, sql, cycle), filter_=True, repeat_header=True)
     rows = last - top
     if not rows:
-        plan.note("No exceptions in this pay cycle.")
+        plan.note("No exceptions in this pay cycle.", col=SUBTOTAL_FIRST_COL)   # never in the id column
     plan.blank()
     plan.append([None] * (SUBTOTAL_FIRST_COL - 1) + [plan.cell("Open exceptions by team and priority", font=BOLD)])
     plan.table(SUBTOTAL_COLUMNS, subtotals, first_col=SUBTOTAL_FIRST_COL)
