@@ -37,10 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("file")
     inspect.add_argument("--json", action="store_true", help="machine-readable output")
 
-    resolve = sub.add_parser("resolve", help="resolve an exception with a recorded reason")
-    resolve.add_argument("exception_id")
-    resolve.add_argument("--action", required=True, choices=["accept", "adjust", "escalate", "timing"])
-    resolve.add_argument("--reason", required=True)
+    resolve = sub.add_parser("resolve", help="resolve an exception with a recorded reason, or every filled-in "
+                                             "row of a close pack's exceptions sheet (--from-xlsx)")
+    resolve.add_argument("exception_id", nargs="?")
+    resolve.add_argument("--action", choices=["accept", "adjust", "escalate", "timing"])
+    resolve.add_argument("--reason")
+    resolve.add_argument("--amount", help="adjust: signed amount booked (default: the amount at stake)")
+    resolve.add_argument("--account", help="adjust: account booked to (default: seeds/adjustment_accounts.csv)")
+    resolve.add_argument("--from-xlsx", dest="from_xlsx", metavar="FILE",
+                         help="apply the Action and Reason filled in on a close pack's exceptions sheet, all or none")
     resolve.add_argument("--by", required=True, dest="user")
 
     match = sub.add_parser("match", help="link a payment and a bank line by hand, with a reason")
@@ -75,11 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(settings, args)
         if args.command == "resolve":
-            from recon_pipeline.operators import resolve_exception
-
-            msg = resolve_exception(settings, args.exception_id, args.action, args.reason, args.user)
-            print(msg)
-            return 0
+            return _resolve(settings, args)
         if args.command == "match":
             from recon_pipeline.operators import manual_match
 
@@ -124,6 +125,27 @@ def _audit_verify(settings) -> int:
         return _fail(f"audit trail BROKEN at {broken}")
     print(f"audit trail intact: {count} record(s)")
     return 0
+
+
+def _resolve(settings, args: argparse.Namespace) -> int:
+    from recon_pipeline.operators import parse_amount, resolve_exception, resolve_from_xlsx
+
+    if args.from_xlsx:
+        if args.exception_id or args.action or args.reason or args.amount or args.account:
+            return _usage("recon resolve --from-xlsx FILE --by USER takes the decisions from the sheet alone")
+        print(resolve_from_xlsx(settings, Path(args.from_xlsx), args.user))
+        return 0
+    if not (args.exception_id and args.action and args.reason is not None):
+        return _usage("recon resolve EXCEPTION_ID --action ACTION --reason TEXT --by USER "
+                      "(or --from-xlsx FILE --by USER)")
+    print(resolve_exception(settings, args.exception_id, args.action, args.reason, args.user,
+                            amount=parse_amount(args.amount), account=args.account))
+    return 0
+
+
+def _usage(message: str) -> int:
+    print(f"recon: usage: {message}", file=sys.stderr)
+    return 2
 
 
 def _inspect(args: argparse.Namespace, settings) -> int:

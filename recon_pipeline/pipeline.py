@@ -192,8 +192,19 @@ def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = No
     if not ingest.success:
         raise PipelineError(f"ingestion failed: {_first_error(ingest)}")
     _echo_ingest(ingest, echo)
+    _restore_decisions(settings, echo)
     force = frozenset({only.isoformat()}) if only is not None else frozenset()
     return _build(settings, defs, instance, plan_cycles(settings, through, only), echo, force)
+
+
+def _restore_decisions(settings: Settings, echo: Callable[[str], None]) -> None:
+    """Operator decisions live in the landing zone too: a new warehouse gets them back."""
+    from recon_pipeline.operators.mirror import restore_decisions
+
+    with open_warehouse(settings) as wh:
+        restored = restore_decisions(wh, settings.landing_dir)
+    if restored:
+        echo(f"restored {restored} operator decision(s) from {settings.landing_dir / 'decisions'}")
 
 
 def rebuild_cycles(settings: Settings, cycles: list[str], echo: Callable[[str], None] = print) -> list[CycleResult]:
@@ -237,7 +248,7 @@ def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable
             echo(f"cycle {cycle}: BLOCKED by data-quality checks ({blocked}); no close pack — "
                  f"see dq.check_results and the run in the Dagster UI")
             continue
-        record_build(settings, cycle, fingerprint)
+        record_build(settings, cycle, fingerprint, run_id=outcome.run_id)
         results.append(CycleResult(cycle, True, settings.close_pack_path(cycle), cycle_summary(settings, cycle)))
         echo(format_cycle_line(results[-1]))
     return results

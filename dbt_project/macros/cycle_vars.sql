@@ -10,3 +10,9 @@
 {% macro settlement_window_days() -%}
     {{ var("settlement_window_days") | int }}
 {%- endmacro %}
+
+{#- CONTRACT §2: an item reaches its settlement window at age >= window (a payment sent on the
+    16th is 3 days old, and an exception, in the cycle of the 19th). The one place this rule lives. -#}
+{% macro past_settlement_window(age_days) -%}
+    ({{ age_days }} >= {{ settlement_window_days() }})
+{%- endmacro %}

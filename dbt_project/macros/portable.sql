@@ -45,3 +45,6 @@
 {#- A string aggregate with a deterministic order. -#}
 {% macro ordered_string_agg(expr, order_by) -%}{{ return(adapter.dispatch('ordered_string_agg', 'recon')(expr, order_by)) }}{%- endmacro %}
 {% macro default__ordered_string_agg(expr, order_by) -%}string_agg({{ expr }}, ',' order by {{ order_by }}){%- endmacro %}
+
+{#- A date plus a whole number of days (DuckDB and Postgres agree on date + integer). -#}
+{% macro add_days(d, n) -%}(cast({{ d }} as date) + cast({{ n }} as integer)){%- endmacro %}

@@ -33,6 +33,7 @@ import re
 from pathlib import Path
 from typing import Iterator
 
+from recon_pipeline.audit.pipeline_actions import audit_offsets_landed
 from recon_pipeline.events.model import EventMessage
 from recon_pipeline.warehouse.connection import Warehouse
 
@@ -140,6 +141,7 @@ def record_range(wh: Warehouse, topic: str, partition: int, start: int, end: int
             f"recorded_at, run_id) values (?, ?, ?, ?, ?, ?, ?)",
             (topic, partition, start, end, str(landed_path),
              dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), run_id))
+        audit_offsets_landed(wh, topic, partition, start, end, run_id)
     return True
 
 

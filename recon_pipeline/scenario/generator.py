@@ -12,8 +12,8 @@ events as JSON Lines snapshots (bare objects, ``kcat -J`` envelopes, one day gzi
 events redelivered), and the answer key.
 
 Truth semantics (see ``_open_verdict``): items are judged as of the last cycle ``L``; an item
-with no counterpart whose age ``(L - item_cycle).days`` is greater than the settlement window
-(3) is an exception (``missing_in_bank`` / ``missing_in_books``), otherwise ``unmatched``.
+with no counterpart whose age ``(L - item_cycle).days`` has reached the settlement window
+(age >= 3, CONTRACT §2) is an exception (``missing_in_bank`` / ``missing_in_books``), otherwise ``unmatched``.
 A payment's cycle is the UTC day of its ``payment.sent`` event; a bank line's is its booking
 date. Kinds are only placed on days where everything they book still falls inside the
 scenario, so no expected verdict depends on data the scenario does not contain.
@@ -432,10 +432,10 @@ class _Builder:
 
 
 def _open_verdict(last: dt.date, cycle: dt.date, exception: str) -> tuple[str, str | None]:
-    """An item with no counterpart: in flight while its age is within the settlement window,
-    an exception once older. Age is whole days between its cycle and the last cycle."""
+    """An item with no counterpart: in flight while younger than the settlement window, an
+    exception from the window on (age >= 3). Age is whole days between its cycle and the last cycle."""
     age = (last - cycle).days
-    if age > SETTLEMENT_WINDOW_DAYS:
+    if age >= SETTLEMENT_WINDOW_DAYS:
         return "exception", exception
     return "unmatched", None
 
@@ -789,8 +789,8 @@ def _plan(b: _Builder, weights: Mapping[str, float], payments_per_day: int) -> N
         options = [day for day in b.cycles if fits(name, day)]
         if _KINDS[name].ages:
             # One still in flight and one past the window, when the period allows both.
-            old = [day for day in options if b.days_left(day) > SETTLEMENT_WINDOW_DAYS]
-            young = [day for day in options if b.days_left(day) <= SETTLEMENT_WINDOW_DAYS]
+            old = [day for day in options if b.days_left(day) >= SETTLEMENT_WINDOW_DAYS]
+            young = [day for day in options if b.days_left(day) < SETTLEMENT_WINDOW_DAYS]
             choices = [group for group in (old, young) if group]
         else:
             choices = [options] if options else []

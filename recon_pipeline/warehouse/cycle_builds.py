@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+from recon_pipeline.audit.pipeline_actions import audit_cycle_built
 from recon_pipeline.cycles import dbt_vars_for_cycle
 from recon_pipeline.dbt_setup import DBT_PROJECT_DIR
 from recon_pipeline.settings import Settings
@@ -78,7 +79,9 @@ def last_fingerprint(settings: Settings, cycle: str) -> str | None:
     return row[0] if row else None
 
 
-def record_build(settings: Settings, cycle: str, fingerprint: str) -> None:
+def record_build(settings: Settings, cycle: str, fingerprint: str, run_id: str | None = None,
+                 how: str = "full") -> None:
+    """Remember what the build saw, and put the build in the audit trail with its run id."""
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     with open_warehouse(settings) as wh:
         _ensure(wh)
@@ -86,3 +89,4 @@ def record_build(settings: Settings, cycle: str, fingerprint: str) -> None:
             wh.execute("delete from ops.cycle_builds where pay_cycle = ?", (dt.date.fromisoformat(cycle),))
             wh.execute("insert into ops.cycle_builds (pay_cycle, fingerprint, built_at) values (?, ?, ?)",
                        (dt.date.fromisoformat(cycle), fingerprint, now))
+            audit_cycle_built(wh, cycle, run_id or "", fingerprint, how)

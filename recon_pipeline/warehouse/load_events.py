@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
+from recon_pipeline.audit.pipeline_actions import audit_file_loaded, audit_quarantine
 from recon_pipeline.events.model import EventMessage, EventRejected, extra_json, parse_event
 from recon_pipeline.landing.zone import LandingZone
 from recon_pipeline.warehouse.connection import Warehouse
@@ -122,6 +123,8 @@ def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
                 "loaded, quarantined) values (?, ?, ?, ?, ?, ?, ?)",
                 (landed.sha256, landed.original_name, landed.source, landed.landed_at,
                  file_result.messages_seen, loaded, quarantined))
+            audit_file_loaded(wh, "events", landed, messages=file_result.messages_seen, loaded=loaded, quarantined=quarantined)
+            if quarantined: audit_quarantine(wh, "events", landed.sha256, f"{quarantined} message(s) quarantined", keys=[k for k, _ in file_result.quarantined][:100])  # noqa: E701
         result.messages_seen += file_result.messages_seen
         result.events_loaded += loaded
         result.messages_quarantined += quarantined

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping
 
+from recon_pipeline.audit.pipeline_actions import audit_file_loaded, audit_quarantine
 from recon_pipeline.ids import content_id
 from recon_pipeline.landing.zone import LandedFile, LandingZone
 from recon_pipeline.statements import ParsedFile, StatementLine, StatementParseError, parse_statement
@@ -95,6 +96,7 @@ def _quarantine(wh: Warehouse, landed: LandedFile, data: bytes, reason: str) -> 
         "values (?, ?, ?, ?, ?, ?, ?)",
         (landed.sha256, landed.original_name, landed.source, landed.landed_at, one_line, len(data), data),
     )
+    audit_quarantine(wh, "statements", landed.sha256, one_line, original_name=landed.original_name)
 
 
 def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> int:
@@ -159,4 +161,5 @@ def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> int
             (landed.sha256, landed.original_name, landed.source, landed.landed_at, parsed.format,
              len(parsed.statements), len(lines), json.dumps(parsed.warnings) if parsed.warnings else None),
         )
+        audit_file_loaded(wh, "statements", landed, format=parsed.format, lines=len(lines))
     return len(lines)

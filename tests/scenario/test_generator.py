@@ -337,14 +337,14 @@ def test_verdicts_follow_the_settlement_window(week):
         assert (p["expected_exception_type"] is None) == (p["expected_recon_status"] in ("matched", "unmatched"))
         if p["payment_id"] not in linked_payments:
             age = (last - dt.date.fromisoformat(p["pay_cycle"])).days
-            expected = ("exception", "missing_in_bank") if age > 3 else ("unmatched", None)
+            expected = ("exception", "missing_in_bank") if age >= 3 else ("unmatched", None)
             assert (p["expected_recon_status"], p["expected_exception_type"]) == expected
             seen_open[expected] += 1
     for ln in truth["bank_lines"]:
         assert (ln["expected_exception_type"] is None) == (ln["expected_recon_status"] in ("matched", "unmatched"))
         if (ln["account_iban"], ln["bank_reference"]) not in linked_lines and ln["kind"] != "duplicate_booking":
             age = (last - dt.date.fromisoformat(ln["booking_date"])).days
-            expected = ("exception", "missing_in_books") if age > 3 else ("unmatched", None)
+            expected = ("exception", "missing_in_books") if age >= 3 else ("unmatched", None)
             assert (ln["expected_recon_status"], ln["expected_exception_type"]) == expected
             seen_open[expected] += 1
     assert seen_open[("unmatched", None)] and seen_open[("exception", "missing_in_bank")]

@@ -55,7 +55,7 @@ missing_in_bank as (
         p.sent_cycle as item_cycle
     from {{ ref('int_open_payments') }} as p
     where p.payment_id not in (select payment_id from linked_payments)
-      and p.age_days > {{ settlement_window_days() }}
+      and {{ past_settlement_window('p.age_days') }}
 ),
 
 missing_in_books as (
@@ -71,7 +71,7 @@ missing_in_books as (
     from {{ ref('int_open_bank_lines') }} as b
     where b.bank_line_id not in (select bank_line_id from linked_lines)
       and b.bank_line_id not in (select bank_line_id from flags)
-      and b.age_days > {{ settlement_window_days() }}
+      and {{ past_settlement_window('b.age_days') }}
 ),
 
 flagged as (

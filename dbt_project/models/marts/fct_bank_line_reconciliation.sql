@@ -31,10 +31,10 @@ statuses as (
     union all
     select
         o.bank_line_id,
-        case when f.exception_type is not null or o.age_days > {{ settlement_window_days() }}
+        case when f.exception_type is not null or {{ past_settlement_window('o.age_days') }}
              then 'exception' else 'unmatched' end,
         coalesce(f.exception_type,
-                 case when o.age_days > {{ settlement_window_days() }} then 'missing_in_books' end),
+                 case when {{ past_settlement_window('o.age_days') }} then 'missing_in_books' end),
         cast(null as varchar),
         cast(null as varchar)
     from open_unlinked as o

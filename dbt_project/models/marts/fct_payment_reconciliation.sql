@@ -27,8 +27,8 @@ statuses as (
     union all
     select
         payment_id,
-        case when age_days > {{ settlement_window_days() }} then 'exception' else 'unmatched' end,
-        case when age_days > {{ settlement_window_days() }} then 'missing_in_bank' end,
+        case when {{ past_settlement_window('age_days') }} then 'exception' else 'unmatched' end,
+        case when {{ past_settlement_window('age_days') }} then 'missing_in_bank' end,
         cast(null as varchar),
         cast(null as varchar)
     from open_unlinked

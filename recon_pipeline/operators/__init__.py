@@ -1,0 +1,145 @@
+"""Operator decisions: ``recon resolve`` (one exception, or a close pack's sheet) and ``recon match``.
+
+Nothing is edited in place. A decision is checked against the exception's current state,
+appended to ``ops.*`` with who, when and why (and to the audit trail), takes effect from the
+latest built pay cycle the item appears in, and the cycles from there on are brought up to
+date so the marts and close packs show it. Re-running a rebuild gives the same result because
+the log is an input like any other.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Callable
+
+from recon_pipeline.audit import append_audit
+from recon_pipeline.ids import content_id
+from recon_pipeline.operators.apply import apply_from
+from recon_pipeline.operators.mirror import mirror_decision
+from recon_pipeline.operators.decisions import (ACTIONS, Decision, DecisionsRefused, check_decisions, clean_text,
+                                                record_decisions)
+from recon_pipeline.operators.sheet import read_exceptions_sheet
+from recon_pipeline.settings import Settings
+from recon_pipeline.warehouse.connection import open_warehouse
+from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
+
+__all__ = ["ACTIONS", "Decision", "DecisionsRefused", "resolve_exception", "resolve_from_xlsx", "manual_match"]
+
+
+def _require_text(value: str, what: str) -> str:
+    text = clean_text(value)
+    if not text:
+        raise ValueError(f"{what} must not be empty")
+    return text
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"--amount must be a decimal number like -15.00, got {text!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"--amount must be a finite number, got {text!r}")
+    return amount
+
+
+def resolve_exception(settings: Settings, exception_id: str, action: str, reason: str, user: str,
+                      amount: Decimal | None = None, account: str | None = None, rebuild: bool = True,
+                      echo: Callable[[str], None] = print) -> str:
+    user = _require_text(user, "--by")
+    if action != "adjust" and (amount is not None or account):
+        raise ValueError("--amount and --account go with --action adjust")
+    decision = Decision(exception_id, action, reason, amount=amount, account=account)
+    with open_warehouse(settings) as wh:
+        ensure_raw_schema(wh)
+        try:
+            checked = check_decisions(wh, [decision])
+        except DecisionsRefused as refused:
+            raise ValueError(refused.problems[0]) from None
+        rec = record_decisions(wh, checked, user)[0]
+    mirror_decision(settings.landing_dir, "exception_resolutions", rec.as_row())
+    if rebuild:
+        apply_from(settings, rec.effective_cycle, echo=echo, only_exceptions=True)
+    extra = (f", {rec.adjustment_amount} to {rec.adjustment_account}" if rec.adjustment_amount is not None else "")
+    return (f"recorded {action} of {exception_id} by {user}{extra} "
+            f"(effective from pay cycle {rec.effective_cycle}, id {rec.resolution_id})")
+
+
+def resolve_from_xlsx(settings: Settings, path: Path, user: str, rebuild: bool = True,
+                      echo: Callable[[str], None] = print) -> str:
+    """Apply every filled-in row of a close pack's exceptions sheet, or none of them."""
+    user = _require_text(user, "--by")
+    sheet = read_exceptions_sheet(Path(path))
+    if not sheet.decisions:
+        raise ValueError(f"{sheet.path.name}: no row of sheet {sheet.sheet!r} has an Action filled in; "
+                         "nothing to apply")
+    with open_warehouse(settings) as wh:
+        ensure_raw_schema(wh)
+        checked = check_decisions(wh, sheet.decisions, pack_cycle=sheet.pack_cycle)
+        with wh.transaction():
+            recorded = record_decisions(wh, checked, user)
+            append_audit(wh, user, "sheet_import", sheet.path.name, {
+                "sha256": sheet.sha256, "sheet": sheet.sheet, "pack_cycle": sheet.pack_cycle.isoformat(),
+                "rows_applied": len(recorded),
+                "resolution_ids": [r.resolution_id for r in recorded]})
+    for r in recorded:
+        mirror_decision(settings.landing_dir, "exception_resolutions", r.as_row())
+    if rebuild:
+        apply_from(settings, min(r.effective_cycle for r in recorded), echo=echo, only_exceptions=True)
+    counts: dict[str, int] = {}
+    for r in recorded:
+        counts[r.action] = counts.get(r.action, 0) + 1
+    summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
+    return f"applied {len(recorded)} decision(s) from {sheet.path.name} by {user}: {summary}"
+
+
+def manual_match(settings: Settings, payment_id: str, bank_line_id: str, reason: str, user: str,
+                 rebuild: bool = True, echo: Callable[[str], None] = print) -> str:
+    reason, user = _require_text(reason, "--reason"), _require_text(user, "--by")
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    with open_warehouse(settings) as wh:
+        ensure_raw_schema(wh)
+        if not wh.table_exists("marts", "fct_payment_reconciliation"):
+            raise LookupError("no pay cycle has been built yet: run `recon run` first")
+        pay = wh.fetch_dicts("select pay_cycle, account_iban, currency, direction from marts.fct_payment_reconciliation "
+                             "where payment_id = ? order by pay_cycle desc limit 1", (payment_id,))
+        line = wh.fetch_dicts("select pay_cycle, account_iban, currency, amount from marts.fct_bank_line_reconciliation "
+                              "where bank_line_id = ? order by pay_cycle desc limit 1", (bank_line_id,))
+        if not pay:
+            raise LookupError(f"payment {payment_id} not found in any built pay cycle")
+        if not line:
+            raise LookupError(f"bank line {bank_line_id} not found in any built pay cycle")
+        pay, line = pay[0], line[0]
+        if pay["account_iban"] != line["account_iban"]:
+            raise ValueError(f"payment {payment_id} is on account {pay['account_iban']}, bank line {bank_line_id} "
+                             f"on {line['account_iban']}: a match stays within one account")
+        if pay["currency"] != line["currency"]:
+            raise ValueError(f"payment {payment_id} is in {pay['currency']}, bank line {bank_line_id} "
+                             f"in {line['currency']}")
+        bank_sign = "debit" if line["amount"] < 0 else "credit"
+        expected = "debit" if pay["direction"] == "outgoing" else "credit"
+        if bank_sign != expected:
+            raise ValueError(f"payment {payment_id} is {pay['direction']} (a {expected} at the bank) but bank line "
+                             f"{bank_line_id} is a {bank_sign}")
+        linked = wh.fetchone("select count(*) from marts.fct_reconciliation_links "
+                             "where payment_id = ? or bank_line_id = ?", (payment_id, bank_line_id))[0]
+        if linked:
+            raise ValueError("the payment or the bank line is already linked; resolve its exception instead")
+        effective = max(pay["pay_cycle"], line["pay_cycle"])
+        match_id = content_id("mm", payment_id, bank_line_id, reason, user, now.isoformat())
+        with wh.transaction():
+            wh.execute("insert into ops.manual_matches (manual_match_id, payment_id, bank_line_id, reason, "
+                       "matched_by, matched_at, effective_cycle) values (?, ?, ?, ?, ?, ?, ?)",
+                       (match_id, payment_id, bank_line_id, reason, user, now, effective))
+            append_audit(wh, user, "manual_match", f"{payment_id}~{bank_line_id}", {
+                "manual_match_id": match_id, "payment_id": payment_id, "bank_line_id": bank_line_id,
+                "reason": reason, "effective_cycle": effective.isoformat()})
+    mirror_decision(settings.landing_dir, "manual_matches", {
+        "manual_match_id": match_id, "payment_id": payment_id, "bank_line_id": bank_line_id, "reason": reason,
+        "matched_by": user, "matched_at": now, "effective_cycle": effective})
+    if rebuild:
+        apply_from(settings, effective, echo=echo, only_exceptions=False)
+    return f"linked {payment_id} and {bank_line_id} by {user} (effective from pay cycle {effective}, id {match_id})"
