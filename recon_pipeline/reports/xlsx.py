@@ -129,6 +129,11 @@ class Column:
         self.width = max(self.width, min(MAX_WIDTH, length))
 
 
+def fresh(columns: Sequence[Column]) -> list[Column]:
+    """Copies of a table's column definitions, so widths fitted for one pack never leak into the next."""
+    return [Column(c.header, c.kind, 0, c.currency_from) for c in columns]
+
+
 def display_length(kind: str, value: Any) -> int:
     """How many characters a value takes on screen, formatted as the pack shows it."""
     if value is None:
