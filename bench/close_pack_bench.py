@@ -8,7 +8,10 @@ holds ``--lines`` bank lines (and as many payments, links, exceptions and open i
 proportion). The pack is then written in a fresh process that reports its peak resident set
 and its peak Python heap (tracemalloc), against the same process's footprint before writing.
 
-    python bench/close_pack_bench.py [--lines 200000] [--keep]
+    python bench/close_pack_bench.py [--lines 200000] [--keep] [--from-home RECON_HOME]
+
+``--from-home`` starts from a copy of an already built warehouse (its last cycle) instead of
+building the small week first.
 
 Target (checked here, never in a unit test): the pack's writing adds less than 300 MiB of
 Python heap whatever the size, i.e. rows are streamed, not held.
@@ -74,21 +77,29 @@ def build_small_cycle(work: Path, env: dict) -> None:
     subprocess.run([recon, "run", "--through", DAY.isoformat()], env=env, check=True, capture_output=True)
 
 
-def amplify(env: dict, lines: int) -> dict:
+def last_cycle(env: dict) -> dt.date:
+    import duckdb
+
+    con = duckdb.connect(str(Path(env["RECON_HOME"]) / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.execute("select max(pay_cycle) from marts.rpt_close_summary").fetchone()[0]
+    finally:
+        con.close()
+
+
+def amplify(env: dict, lines: int, day: dt.date) -> dict:
     """Replicate the cycle's mart rows with new ids until it holds about ``lines`` bank lines."""
     import duckdb
 
     con = duckdb.connect(str(Path(env["RECON_HOME"]) / "warehouse.duckdb"))
-    have = con.execute("select count(*) from marts.fct_bank_line_reconciliation where pay_cycle = ?", [DAY]).fetchone()[0]
+    have = con.execute("select count(*) from marts.fct_bank_line_reconciliation where pay_cycle = ?", [day]).fetchone()[0]
     copies = max(1, -(-lines // max(have, 1)))
     for table, ids in MARTS.items():
         replace = ", ".join(f"case when {c} is null then null else {c} || '~' || k end as {c}" for c in ids)
-        rows = con.execute(f"select * from marts.{table} where pay_cycle = ?", [DAY]).arrow()
-        con.register("seed_rows", rows)
-        con.execute(f"insert into marts.{table} select * replace ({replace}) "
+        con.execute(f"create or replace temp table seed_rows as select * from marts.{table} where pay_cycle = ?", [day])
+        con.execute(f"insert into marts.{table} select * exclude (k) replace ({replace}) "
                     f"from seed_rows, range(1, {copies}) as t(k)")
-        con.unregister("seed_rows")
-    counts = {t: con.execute(f"select count(*) from marts.{t} where pay_cycle = ?", [DAY]).fetchone()[0] for t in MARTS}
+    counts = {t: con.execute(f"select count(*) from marts.{t} where pay_cycle = ?", [day]).fetchone()[0] for t in MARTS}
     con.close()
     return counts
 
@@ -97,15 +108,21 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--from-home", type=Path, help="copy this RECON_HOME's warehouse instead of building one")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="recon-pack-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_", "DAGSTER_"))}
     env["RECON_HOME"] = str(work / "home")
     t0 = time.perf_counter()
-    build_small_cycle(work, env)
+    if args.from_home:
+        (work / "home").mkdir(parents=True)
+        shutil.copy2(args.from_home / "warehouse.duckdb", work / "home" / "warehouse.duckdb")
+    else:
+        build_small_cycle(work, env)
     built_s = time.perf_counter() - t0
-    counts = amplify(env, args.lines)
-    proc = subprocess.run([sys.executable, "-c", WRITER, DAY.isoformat(), str(work / "close_pack.xlsx")],
+    day = last_cycle(env)
+    counts = amplify(env, args.lines, day)
+    proc = subprocess.run([sys.executable, "-c", WRITER, day.isoformat(), str(work / "close_pack.xlsx")],
                           env=env, capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         print(proc.stderr[-3000:], file=sys.stderr)

@@ -27,7 +27,7 @@ from recon_pipeline.reports.quality_sheet import write_data_quality
 from recon_pipeline.reports.signoff_sheet import sign_off_facts, write_sign_off
 from recon_pipeline.reports.summary_sheet import write_summary
 from recon_pipeline.reports.versions import decide_version, publish, read_manifest
-from recon_pipeline.reports.xlsx import DataDigest, SheetPlan, set_cell  # noqa: F401  (set_cell: public API)
+from recon_pipeline.reports.xlsx import DataDigest, SheetPlan, fresh, set_cell  # noqa: F401  (set_cell: public API)
 from recon_pipeline.warehouse.connection import Warehouse
 
 SHEETS = ("Summary", "Balance proof", "Exceptions", "Matches", "Open items", "Data quality", "Sign-off")
@@ -68,12 +68,12 @@ def write_close_pack(wh: Warehouse, pay_cycle: str, path: Path, *, max_sheet_row
     counts["Matches"] = write_listing(
         plans["Matches"], wh, sheet="Matches", title=f"Matches — pay cycle {pay_cycle}",
         subtitle="Every link decided this cycle, with its rule, confidence and evidence.",
-        columns=[c.__class__(**vars(c)) for c in MATCH_COLUMNS], sql=MATCH_SQL, params=(cycle,),
+        columns=fresh(MATCH_COLUMNS), sql=MATCH_SQL, params=(cycle,),
         parquet_path=path.with_name(f"{path.stem}_matches.parquet"), max_rows=max_sheet_rows)
     counts["Open items"] = write_listing(
         plans["Open items"], wh, sheet="Open items", title=f"Open items — pay cycle {pay_cycle}",
         subtitle="Unmatched items still inside the settlement window (in flight).",
-        columns=[c.__class__(**vars(c)) for c in OPEN_COLUMNS], sql=OPEN_SQL, params=(cycle, cycle),
+        columns=fresh(OPEN_COLUMNS), sql=OPEN_SQL, params=(cycle, cycle),
         parquet_path=path.with_name(f"{path.stem}_open_items.parquet"), max_rows=max_sheet_rows)
     counts["Data quality"] = write_data_quality(plans["Data quality"], wh, pay_cycle)
 

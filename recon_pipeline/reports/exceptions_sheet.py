@@ -14,7 +14,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan, column_widths_sql
+from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan, column_widths_sql, fresh
 
 # (header, kind, rpt_exceptions column or None for the operator's empty columns)
 BASE = [
@@ -86,10 +86,11 @@ def write_exceptions(plan: SheetPlan, wh, pay_cycle: str) -> dict[str, Any]:
     columns = [Column(h, k, currency_from=currency_index if k == "money" else None) for h, k, _ in layout]
     column_widths_sql(wh, sql, (cycle,), columns)
     subtotals = subtotal_rows(wh, cycle)
+    sub_cols = fresh(SUBTOTAL_COLUMNS)
     for row in subtotals:
-        for col, value in zip(SUBTOTAL_COLUMNS, row):
+        for col, value in zip(sub_cols, row):
             col.fit(len(f"{abs(Decimal(value)):,.2f}") + 6 if col.kind == "money" else len(str(value)))
-    plan.size([columns, [Column("")] * (SUBTOTAL_FIRST_COL - 1) + SUBTOTAL_COLUMNS])
+    plan.size([columns, [Column("")] * (SUBTOTAL_FIRST_COL - 1) + sub_cols])
     plan.freeze("B5")
     plan.title(f"Exceptions — pay cycle {pay_cycle}",
                "Open exceptions (first) and those resolved this cycle. To decide: fill in Action (accept, adjust, "
@@ -98,17 +99,17 @@ def write_exceptions(plan: SheetPlan, wh, pay_cycle: str) -> dict[str, Any]:
     top, last = plan.table(columns, plan_rows(wh, sql, cycle), filter_=True, repeat_header=True)
     rows = last - top
     if not rows:
-        plan.note("No exceptions in this pay cycle.")
+        plan.note("No exceptions in this pay cycle.", col=SUBTOTAL_FIRST_COL)   # never in the id column
     plan.blank()
     plan.append([None] * (SUBTOTAL_FIRST_COL - 1) + [plan.cell("Open exceptions by team and priority", font=BOLD)])
-    plan.table(SUBTOTAL_COLUMNS, subtotals, first_col=SUBTOTAL_FIRST_COL)
+    plan.table(sub_cols, subtotals, first_col=SUBTOTAL_FIRST_COL)
     totals: dict[str, list] = {}
     for team, priority, currency, count, amount in subtotals:
         t = totals.setdefault(currency, [0, Decimal(0)])
         t[0] += count
         t[1] += amount
     for currency, (count, amount) in sorted(totals.items()):
-        plan.data_row(SUBTOTAL_COLUMNS, ["All teams", "All", currency, count, amount],
+        plan.data_row(sub_cols, ["All teams", "All", currency, count, amount],
                       first_col=SUBTOTAL_FIRST_COL, font=BOLD)
     plan.finish()
     return {"exceptions": rows, "open_exceptions": sum(t[0] for t in totals.values()),

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from recon_pipeline.reports.summary_sheet import statement_word
-from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan
+from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan, fresh
 
 # (label, rpt_close_summary column, sign shown) in the order a reviewer reads the proof.
 PROOF_LINES = (
@@ -85,30 +85,31 @@ def write_balance_proof(plan: SheetPlan, wh, pay_cycle: str, summary: list[dict[
     cycle = dt.date.fromisoformat(pay_cycle)
     plan.digest.sheet("Balance proof")
     statements, proof = statement_rows(wh, cycle), proof_rows(summary)
-    for cols, rows in ((STATEMENT_COLUMNS, statements), (PROOF_COLUMNS, proof)):
+    statement_cols, proof_cols = fresh(STATEMENT_COLUMNS), fresh(PROOF_COLUMNS)
+    for cols, rows in ((statement_cols, statements), (proof_cols, proof)):
         for row in rows:
             for col, value in zip(cols, row):
                 if col.kind == "money" and value is not None:
                     col.fit(len(f"{abs(Decimal(value)):,.2f}") + 6)
                 elif col.kind in ("text", "count"):
                     col.fit(len(str(value)))
-    plan.size([STATEMENT_COLUMNS, PROOF_COLUMNS])
+    plan.size([statement_cols, proof_cols])
     plan.freeze("A5")
     plan.title(f"Balance proof — pay cycle {pay_cycle}",
                "Each statement: opening + movements = closing. Each account: the bank's movements against "
                "our books', every cent attributed to a link, a difference on a link or a reconciling item.")
-    plan.table(STATEMENT_COLUMNS, statements, repeat_header=True)
+    plan.table(statement_cols, statements, repeat_header=True)
     if not statements:
         plan.note("No statement closes in this pay cycle.")
     plan.blank()
     plan.append([plan.cell("Bank-to-books proof (reconciling items are signed so that they add up to "
                            "bank − books)", font=BOLD)])
-    top = plan.header(PROOF_COLUMNS)
+    top = plan.header(proof_cols)
     last = top
     for row in proof:
         plan.digest.row(row)
         bold = next(k for label, k in PROOF_LINES if label == row[2]) in BOLD_LINES
-        last = plan.data_row(PROOF_COLUMNS, row, font=BOLD if bold else None, hashed=False)
+        last = plan.data_row(proof_cols, row, font=BOLD if bold else None, hashed=False)
     plan.filter_ref = f"A{top}:E{max(last, top + 1)}"
     plan.finish()
     return {"statements": len(statements), "proof_lines": len(proof)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan
+from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan, fresh
 
 COUNT_COLUMNS = [Column("Measure (this pay cycle)"), Column("Value", "count")]
 CHECK_COLUMNS = [Column("Check"), Column("Dataset"), Column("Severity"), Column("Result"),
@@ -68,8 +68,11 @@ def write_data_quality(plan: SheetPlan, wh, pay_cycle: str) -> dict[str, int]:
                                               from raw.quarantine_statement_files
                                               order by original_name, source_sha256""")]
     q_events = [list(r) for r in wh.fetchall("select message_key, reason from raw.quarantine_events order by message_key")]
-    tables = ((COUNT_COLUMNS, counts), (CHECK_COLUMNS, checks), (FINDING_COLUMNS, findings),
-              (QUARANTINE_FILE_COLUMNS, q_files), (QUARANTINE_EVENT_COLUMNS, q_events))
+    count_cols, check_cols, finding_cols, file_cols, event_cols = (
+        fresh(c) for c in (COUNT_COLUMNS, CHECK_COLUMNS, FINDING_COLUMNS, QUARANTINE_FILE_COLUMNS,
+                           QUARANTINE_EVENT_COLUMNS))
+    tables = ((count_cols, counts), (check_cols, checks), (finding_cols, findings),
+              (file_cols, q_files), (event_cols, q_events))
     for cols, rows in tables:
         for row in rows:
             for col, value in zip(cols, row):
@@ -78,22 +81,22 @@ def write_data_quality(plan: SheetPlan, wh, pay_cycle: str) -> dict[str, int]:
     plan.freeze("A5")
     plan.title(f"Data quality — pay cycle {pay_cycle}",
                "This cycle's inputs, checks and statement findings. Quarantined input (no pay cycle) is listed apart.")
-    plan.table(COUNT_COLUMNS, counts, repeat_header=True)
+    plan.table(count_cols, counts, repeat_header=True)
     plan.blank()
     plan.append([plan.cell("Data-quality checks of this cycle", font=BOLD)])
-    plan.table(CHECK_COLUMNS, checks, filter_=True)
+    plan.table(check_cols, checks, filter_=True)
     if not checks:
         plan.note("No check results recorded for this cycle.")
     plan.blank()
     plan.append([plan.cell("Statement integrity findings of this cycle", font=BOLD)])
-    plan.table(FINDING_COLUMNS, findings)
+    plan.table(finding_cols, findings)
     if not findings:
         plan.note("None.")
     plan.blank()
     plan.append([plan.cell("Quarantine: input that could not be read far enough to belong to a pay cycle "
                            "(kept with its raw bytes; shown on every pack until dealt with)", font=BOLD)])
-    plan.table(QUARANTINE_FILE_COLUMNS, q_files)
+    plan.table(file_cols, q_files)
     plan.blank()
-    plan.table(QUARANTINE_EVENT_COLUMNS, q_events)
+    plan.table(event_cols, q_events)
     plan.finish()
     return {"checks": len(checks), "findings": len(findings), "quarantined": len(q_files) + len(q_events)}

@@ -9,7 +9,7 @@ from typing import Any
 from recon_pipeline.reports.versions import PackVersion
 from openpyxl.styles import Alignment
 
-from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan
+from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan, fresh
 
 LEFT = Alignment(horizontal="left", vertical="center")
 
@@ -51,16 +51,17 @@ def write_sign_off(plan: SheetPlan, pay_cycle: str, rows: list[list[Any]], sha25
                    ["SHA-256 of the data shown in this pack", sha256, None]]
     if version.previous_file:
         rows.append(["Previous version (kept beside this file)", version.previous_file, None])
+    fact_cols, sign_cols, change_cols = fresh(FACT_COLUMNS), fresh(SIGN_COLUMNS), fresh(CHANGE_COLUMNS)
     for row in rows:
-        for col, value in zip(FACT_COLUMNS, row):
+        for col, value in zip(fact_cols, row):
             col.fit(min(70, len(str(value))) if value is not None else 0)
-    for col in SIGN_COLUMNS[1:]:
+    for col in sign_cols[1:]:
         col.fit(24)
-    CHANGE_COLUMNS[0].fit(max([len(c) for c in version.changes] + [0]))
-    plan.size([FACT_COLUMNS, SIGN_COLUMNS, CHANGE_COLUMNS])
+    change_cols[0].fit(max([len(c) for c in version.changes] + [0]))
+    plan.size([fact_cols, sign_cols, change_cols])
     plan.title(f"Sign-off — pay cycle {pay_cycle}",
                "Review every sheet, then sign. The figures below are the ones the other sheets tie to.")
-    top = plan.header(FACT_COLUMNS)
+    top = plan.header(fact_cols)
     for fact, value, currency in rows:
         cell = plan.cell(value, currency=currency) if value is not None else None
         if cell is not None:
@@ -68,9 +69,9 @@ def write_sign_off(plan: SheetPlan, pay_cycle: str, rows: list[list[Any]], sha25
         plan.append([plan.cell(fact, font=BOLD), cell])
     plan.blank()
     if version.changes:
-        plan.table(CHANGE_COLUMNS, [[c] for c in version.changes])
+        plan.table(change_cols, [[c] for c in version.changes])
         plan.blank()
-    plan.header(SIGN_COLUMNS)
+    plan.header(sign_cols)
     for role, name, date in (("Prepared by", preparer, pay_cycle), ("Reviewed by", "", ""), ("Approved by", "", "")):
         plan.ws.row_dimensions[plan.row + 1].height = 32      # room to sign on paper
         plan.append([plan.cell(role, font=BOLD), plan.cell(name), plan.cell(date)])

@@ -174,6 +174,9 @@ def _charts(plan: SheetPlan, trend: tuple[int, int], mix: tuple[int, int], n_cur
     rate.y_axis.scaling.max = 1
     rate.add_data(Reference(ws, min_col=7, max_col=8, min_row=trend[0], max_row=trend[1]), titles_from_data=True)
     rate.set_categories(Reference(ws, min_col=1, min_row=trend[0] + 1, max_row=trend[1]))
+    for series in rate.series:        # markers, so a single cycle still shows a point
+        series.marker.symbol = "circle"
+        series.marker.size = 6
     rate.x_axis.number_format = "mm-dd"
     rate.height, rate.width = 7.5, 12
     ws.add_chart(rate, f"E{anchor_row}")

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Iterable, Sequence
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -42,6 +42,7 @@ TEXT_AMOUNT_NOTE = "Exact amount written as text: Excel cannot hold more than 15
 MINOR_UNITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "HUF": 2,
                "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "LYD": 3, "IQD": 3}
 MAX_WIDTH = 60
+FORMULA_STARTS = ("=", "+", "-", "@")
 A4_MAX_WIDTH = 200
 
 
@@ -67,9 +68,10 @@ def set_cell(cell: Cell, value: Any, currency: str | None = None) -> None:
     note when it cannot (more than 15 significant digits).
     """
     if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)   # XML cannot hold control characters
         cell.value = value
         cell.data_type = "s"
-        if value[:1] in ("=", "+", "-", "@"):
+        if value[:1] in FORMULA_STARTS:
             cell.quotePrefix = True
     elif isinstance(value, Decimal):
         if too_precise_for_excel(value):
@@ -127,6 +129,11 @@ class Column:
 
     def fit(self, length: int) -> None:
         self.width = max(self.width, min(MAX_WIDTH, length))
+
+
+def fresh(columns: Sequence[Column]) -> list[Column]:
+    """Copies of a table's column definitions, so widths fitted for one pack never leak into the next."""
+    return [Column(c.header, c.kind, 0, c.currency_from) for c in columns]
 
 
 def display_length(kind: str, value: Any) -> int:
@@ -239,7 +246,13 @@ class SheetPlan:
                 cells.append(self.cell(value if isinstance(value, Decimal) else Decimal(str(value)),
                                        font=font, currency=currency))
             elif col.kind == "text":
-                cells.append(self.cell(str(value), font=font))
+                text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
+                # a plain string needs no cell object (the common case, and the costly one at
+                # 200,000 rows); one that could be read as a formula goes through set_cell
+                plain = font is None and text[:1] not in FORMULA_STARTS
+                cells.append(text if plain else self.cell(text, font=font))
+            elif col.kind == "count" and font is None and isinstance(value, int):
+                cells.append(value)
             else:
                 cells.append(self.cell(value, font=font))
         return self.append(cells)

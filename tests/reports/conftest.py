@@ -17,7 +17,7 @@ import pytest
 from recon_pipeline.cycles import dbt_vars_for_cycle
 from recon_pipeline.dbt_setup import DBT_PROJECT_DIR, dbt_env, dbt_executable
 from recon_pipeline.scenario.generator import generate_scenario
-from tests.e2e.conftest import START, BuiltWeek, ReconHome, deliver, make_home
+from tests.e2e.conftest import RECON, START, BuiltWeek, ReconHome, deliver, make_home
 
 
 @pytest.fixture(scope="package")
@@ -27,7 +27,10 @@ def pack_week(tmp_path_factory) -> BuiltWeek:
     scenario = generate_scenario(tmp / "scenario", start=START, days=5, payments_per_day=14, seed=7, poison=True)
     home = make_home(tmp)
     deliver(tmp / "scenario", home)
-    proc = home.run("run", "--through", scenario.cycles[-1].isoformat())
+    # like home.run, with room for a loaded machine (five cycles, each a dbt build)
+    proc = subprocess.run([RECON, "run", "--through", scenario.cycles[-1].isoformat()], env=home.env,
+                          capture_output=True, text=True, timeout=3600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return BuiltWeek(home, json.loads(scenario.truth_path.read_text()), [c.isoformat() for c in scenario.cycles], proc)
 
 

@@ -23,11 +23,13 @@ def _summary(copy, cycle):
 
 
 def _a_line_booked_in(copy, cycle, linked: bool):
+    """A bank line booked in the cycle, linked (or not, when the cycle has one) in it."""
     with open_warehouse(copy.home.settings(), read_only=True) as wh:
-        return wh.fetch_dicts(f"""
-            select bank_line_id, account_iban, amount from marts.fct_bank_line_reconciliation
-            where pay_cycle = ? and booking_date = ? and match_id is {'not' if linked else ''} null
-            order by bank_line_id limit 1""", (dt.date.fromisoformat(cycle),) * 2)[0]
+        lines = wh.fetch_dicts("""
+            select bank_line_id, account_iban, amount, match_id from marts.fct_bank_line_reconciliation
+            where pay_cycle = ? and booking_date = ? order by bank_line_id""", (dt.date.fromisoformat(cycle),) * 2)
+    wanted = [r for r in lines if (r["match_id"] is not None) == linked]
+    return (wanted or lines)[0]
 
 
 def test_the_copy_balances_before_it_is_damaged(pack_week, warehouse_copy):

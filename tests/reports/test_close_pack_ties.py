@@ -204,3 +204,14 @@ def test_summary_has_native_charts(pack_week, sheet):
     with zipfile.ZipFile(pack_week.home.settings().close_pack_path(pack_week.cycles[-1])) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
     assert len(charts) == 3
+
+
+def test_unmatched_counts_and_amounts_on_the_summary_tie_to_the_open_items_sheet(pack_week):
+    for cycle in pack_week.cycles:
+        wb = _pack(pack_week, cycle)
+        open_items = table(wb["Open items"], "Side")
+        for row in table(wb["Summary"], "Account"):
+            side = "payment" if row["Side"] == "Our payments" else "bank line"
+            items = [r for r in open_items if r["Side"] == side and r["Account"] == row["Account"]]
+            assert len(items) == row["unmatched (count)"]
+            assert sum(money(r["Amount"]) for r in items) == money(row["unmatched (amount)"])

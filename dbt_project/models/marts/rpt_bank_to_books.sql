@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_cycle_slice() }}") }}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns', pre_hook="{{ delete_cycle_slice() }}") }}
 {#- The bank-to-books proof of a pay cycle, per account: the cycle's statement movements (the
     bank's own figure) against our books' movements (payments sent in the cycle, signed, plus
     adjustments posted this cycle), with every cent of the difference attributed:

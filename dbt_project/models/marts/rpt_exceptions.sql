@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_cycle_slice() }}") }}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns', pre_hook="{{ delete_cycle_slice() }}") }}
 {#- The exceptions of a pay cycle as finance reviews them (the close pack's Exceptions sheet):
     every column of fct_exceptions, the amount at stake (the fee or difference on a link, not
     the gross payment), and both sides side by side. The bank side is looked up across every
