@@ -1,4 +1,5 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_cycle_slice() }}") }}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          pre_hook="{{ delete_cycle_slice() }}") }}
 {#- One row per exception per pay cycle while it is open, and once more in the cycle it is
     resolved. Link-level exceptions (fee, amount, status, return reason) carry forward until an
     operator resolves them; open-item exceptions are re-derived every cycle and clear
@@ -22,7 +23,7 @@ routing as (
 
 carried as (
     select exception_id, exception_type, payment_id, bank_line_id, account_iban, amount,
-           amount_difference, currency, item_cycle
+           amount_difference, currency, item_cycle, service, expected_value, reported_value
     from prior
     where status = 'open'
       and exception_type in ('amount_mismatch', 'probable_fee', 'status_mismatch', 'unknown_return_reason')
@@ -31,7 +32,7 @@ carried as (
 
 cleared as (
     select exception_id, exception_type, payment_id, bank_line_id, account_iban, amount,
-           amount_difference, currency, item_cycle
+           amount_difference, currency, item_cycle, service, expected_value, reported_value
     from prior
     where status = 'open'
       and exception_type not in ('amount_mismatch', 'probable_fee', 'status_mismatch', 'unknown_return_reason')
@@ -85,7 +86,10 @@ final as (
         case when e.auto_cleared then 'recon' else res.resolved_by end as resolved_by,
         case when e.auto_cleared then null else res.resolved_at end as resolved_at,
         case when e.auto_cleared then 'no longer an exception: the item settled or is no longer flagged'
-             else res.reason end as reason
+             else res.reason end as reason,
+        e.service,
+        e.expected_value,
+        e.reported_value
     from routed as e
     left join resolutions as res on res.exception_id = e.exception_id
     left join opened as o on o.exception_id = e.exception_id
