@@ -19,6 +19,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from recon_pipeline.reports.internal_consistency_sheet import add_internal_consistency_sheet
 from recon_pipeline.warehouse.connection import Warehouse
 
 MONEY_FORMAT = "#,##0.00;[Red]-#,##0.00"
@@ -89,6 +90,7 @@ def write_close_pack(wh: Warehouse, pay_cycle: str, path: Path) -> Path:
     _open_items_sheet(wb.create_sheet("Open items"), wh, cycle)
     _data_quality_sheet(wb.create_sheet("Data quality"), wh, cycle)
     _sign_off_sheet(wb.create_sheet("Sign-off"), pay_cycle, summary)
+    add_internal_consistency_sheet(wb, wh, cycle)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".xlsx.part")
