@@ -14,6 +14,7 @@ import datetime as dt
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from recon_pipeline.consistency.counts import read_participant_counts
 from recon_pipeline.warehouse.connection import Warehouse
 
 SHEET_NAME = "Internal consistency"
@@ -22,10 +23,7 @@ HEADERS = ("Service", "Processings sent this cycle", "Reported", "Late", "Missin
 
 def add_internal_consistency_sheet(wb: Workbook, wh: Warehouse, cycle: dt.date) -> None:
     """Append the sheet to ``wb`` when the cycle tracks internal consistency."""
-    rows = wh.fetchall(
-        "select service, processings, reported, late, missing, disagreeing "
-        "from marts.rpt_internal_consistency where pay_cycle = ? order by service", (cycle,)) \
-        if _has_mart(wh) else []
+    rows = read_participant_counts(wh, cycle)
     if not rows:
         return
     ws = wb.create_sheet(SHEET_NAME)
@@ -38,17 +36,11 @@ def add_internal_consistency_sheet(wb: Workbook, wh: Warehouse, cycle: dt.date) 
     ws.append(HEADERS)
     for cell in ws[4]:
         cell.font = Font(bold=True)
-    for service, *counts in rows:
-        ws.append([None, *(int(c) for c in counts)])
+    for r in rows:
+        ws.append([None, r.processings, r.reported, r.late, r.missing, r.disagreeing])
         # A service name comes from event data: always text, never a formula.
-        name = ws.cell(row=ws.max_row, column=1, value=str(service))
+        name = ws.cell(row=ws.max_row, column=1, value=r.service)
         name.data_type = "s"
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 28
 
-
-def _has_mart(wh: Warehouse) -> bool:
-    """A warehouse built before §6 existed has no such mart yet."""
-    found = wh.fetchone("select count(*) from information_schema.tables "
-                        "where table_schema = 'marts' and table_name = 'rpt_internal_consistency'")
-    return bool(found and found[0])
