@@ -33,3 +33,8 @@
 {% macro plus_minutes(ts, minutes_var) -%}
     ({{ ts }} + {{ var(minutes_var) | int }} * interval '1 minute')
 {%- endmacro %}
+
+{#- The exception types of our own services' disagreements, as a SQL list. -#}
+{% macro internal_exception_types() -%}
+    ('participant_missing', 'late_report', 'internal_amount_mismatch', 'internal_status_mismatch')
+{%- endmacro %}

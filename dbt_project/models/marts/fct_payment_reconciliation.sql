@@ -49,8 +49,7 @@ internal_breaks as (
     select distinct payment_id
     from {{ ref('fct_exceptions') }}
     where pay_cycle = {{ pay_cycle() }} and status = 'open'
-      and exception_type in ('participant_missing', 'late_report', 'internal_amount_mismatch',
-                             'internal_status_mismatch')
+      and exception_type in {{ internal_exception_types() }}
 ),
 
 internal_waits as (

@@ -12,8 +12,7 @@ with participants as (
 exceptions as (
     select * from {{ ref('fct_exceptions') }}
     where pay_cycle = {{ pay_cycle() }} and status = 'open' and service is not null
-      and exception_type in ('participant_missing', 'late_report', 'internal_amount_mismatch',
-                             'internal_status_mismatch')
+      and exception_type in {{ internal_exception_types() }}
 ),
 
 sent_this_cycle as (
