@@ -225,3 +225,23 @@ def test_without_the_section_nothing_is_tracked(runs, tmp_path):
     assert events[0][0] == 4   # payouts, collections, ledger, gateway: every folder was read
     assert "Internal consistency" not in __import__("openpyxl").load_workbook(
         home.settings().close_pack_path(first)).sheetnames
+
+
+def test_the_dagster_ui_shows_each_cycles_participant_figures_as_check_metadata(runs):
+    from dagster import AssetCheckKey, AssetKey, DagsterInstance
+
+    key = AssetCheckKey(AssetKey(["marts", "rpt_internal_consistency"]), "internal_consistency")
+    with DagsterInstance.from_config(str(runs.tracked.home / "dagster")) as instance:
+        history = instance.event_log_storage.get_asset_check_execution_history(key, limit=50)
+    evaluations = {}
+    for record in history:
+        data = record.event.dagster_event.event_specific_data
+        evaluations.setdefault(data.partition, data)
+    assert set(evaluations) == set(runs.cycles)
+    last = evaluations[runs.cycles[-1]]
+    open_rows = [r for r in _internal_rows(runs.tracked) if r[0] == runs.cycles[-1] and r[4] == "open"]
+    assert not last.passed and last.severity.value == "WARN"
+    per = last.metadata["per_participant"].value
+    for service, counts in per.items():
+        assert counts["missing"] == sum(1 for r in open_rows if r[3] == service and r[1] == "participant_missing")
+        assert counts["disagreeing"] == sum(1 for r in open_rows if r[3] == service and r[1].startswith("internal_"))
