@@ -57,3 +57,23 @@ def test_the_events_folder_setting_accepts_several_folders(tmp_path):
     from_file = load_settings(config, environ={"RECON_HOME": str(tmp_path)})
     assert from_file.events_dirs == (tmp_path / "a", tmp_path / "b", tmp_path / "c")
     assert from_file.events_dir == tmp_path / "a"
+
+
+def test_the_demo_tracks_our_services_with_the_generators_flows_when_unconfigured(tmp_path, monkeypatch):
+    from recon_pipeline.cli import _demo_internal_consistency
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RECON_CONFIG", "")   # unset for the demo, restored after the test
+    monkeypatch.setenv("RECON_HOME", str(tmp_path / "home"))
+    settings, participants = _demo_internal_consistency(load_settings(), tmp_path / "home" / "demo", None)
+    assert participants and settings.internal_consistency.flows["payouts"] == ("ledger", "gateway")
+    assert settings.home == tmp_path / "home" and (tmp_path / "home" / "demo" / "recon.yaml").is_file()
+
+
+def test_the_demo_leaves_a_users_own_configuration_alone(tmp_path, monkeypatch):
+    from recon_pipeline.cli import _demo_internal_consistency
+
+    config = _config(tmp_path, "settlement_window_days: 3\n")
+    monkeypatch.setenv("RECON_CONFIG", str(config))
+    settings = load_settings(environ={"RECON_HOME": str(tmp_path), "RECON_CONFIG": str(config)})
+    assert _demo_internal_consistency(settings, tmp_path / "demo", None) == (settings, False)
