@@ -53,7 +53,7 @@ def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
     settings = load_settings()
     settings.ensure_dirs()
     landing = LandingZone(settings.landing_dir)
-    inbox = scan_inbox(settings.events_dir, landing, "events")
+    inbox_landed = sum(len(scan_inbox(folder, landing, "events").landed) for folder in settings.events_dirs)
     ranges_tag = context.run.tags.get("recon/kafka_ranges") if context.run else None
     if ranges_tag and settings.kafka is not None:
         from recon_pipeline.events.kafka_snapshot import land_planned_ranges
@@ -65,5 +65,5 @@ def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
         context.log.warning(f"quarantined event {key}: {reason}")
     return MaterializeResult(metadata={
         **result.as_metadata(),
-        "inbox_new_files": len(inbox.landed),
+        "inbox_new_files": inbox_landed,
     })

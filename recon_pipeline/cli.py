@@ -187,10 +187,13 @@ def _demo(settings, args: argparse.Namespace) -> int:
 
     settings.ensure_dirs()
     target = settings.home / "demo"
+    settings, participants = _demo_internal_consistency(settings, target, args.config)
     scenario = generate_scenario(target, start=args.start, days=args.days,
-                                 payments_per_day=args.per_day, seed=args.seed)
+                                 payments_per_day=args.per_day, seed=args.seed, participants=participants)
     _copy_tree(scenario.statements_dir, settings.statements_dir)
     _copy_tree(scenario.events_dir, settings.events_dir)
+    for folder in scenario.service_events_dirs:   # our other services' reports (CONTRACT §6)
+        _copy_tree(folder, settings.events_dir / folder.name)
     print(f"generated {args.days} day(s) of demo data from {args.start} (truth: {scenario.truth_path})")
     last = args.start + dt.timedelta(days=args.days - 1)
     results = run_pipeline(settings, last)
@@ -201,6 +204,27 @@ def _demo(settings, args: argparse.Namespace) -> int:
     print()
     print("Open the Dagster UI with:  make ui   (then http://127.0.0.1:3000)")
     return 0
+
+
+def _demo_internal_consistency(settings, target: Path, config_arg: str | None):
+    """The demo shows our own services' breaks too (CONTRACT §6). With no configuration file
+    at all (``make demo`` on a fresh clone) it runs with the generator's internal_consistency
+    section, written beside the demo data; a user's own recon.yaml is left alone and its
+    section, if any, used. Returns the settings to run with and whether to generate the
+    participant services."""
+    if settings.internal_consistency is not None:
+        return settings, True
+    if config_arg or os.environ.get("RECON_CONFIG") or Path("recon.yaml").is_file():
+        return settings, False
+    from recon_pipeline.scenario.participants import config_yaml
+
+    target.mkdir(parents=True, exist_ok=True)
+    config = target / "recon.yaml"
+    config.write_text(config_yaml(), encoding="utf-8")
+    # The pipeline's runs read the configuration from the environment, like `recon run`'s.
+    os.environ["RECON_CONFIG"] = str(config)
+    os.environ["RECON_HOME"] = str(settings.home)
+    return load_settings(), True
 
 
 def _copy_tree(src: Path, dst: Path | None) -> None:

@@ -18,6 +18,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from recon_pipeline.consistency.dbt_vars import internal_consistency_vars
 from recon_pipeline.settings import Settings
 
 
@@ -65,6 +66,7 @@ def dbt_vars_for_cycle(pay_cycle: str, settings: Settings) -> dict[str, Any]:
         "pay_cycle_timezone": settings.timezone,
         "pay_cycle_cutoff_minutes": settings.cutoff.hour * 60 + settings.cutoff.minute,
         "settlement_window_days": settings.settlement_window_days,
+        **internal_consistency_vars(settings),
     }
 
 

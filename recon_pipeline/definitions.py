@@ -11,6 +11,7 @@ from dagster import AssetSelection, Definitions, define_asset_job
 
 from assets.close_pack import build_close_pack_asset
 from assets.dbt_cycle import build_dbt_cycle_assets
+from assets.internal_consistency import build_internal_consistency_check
 from assets.ingestion import operator_decisions, raw_bank_statements, raw_payment_events
 from assets.quality import build_quality_assets
 from recon_pipeline.dbt_setup import ensure_manifest, recon_dbt_resource
@@ -53,7 +54,7 @@ def build_definitions() -> Definitions:
 
     return Definitions(
         assets=[operator_decisions, raw_bank_statements, raw_payment_events, *quality_assets, dbt_cycle, close_pack],
-        asset_checks=quality_checks,
+        asset_checks=[*quality_checks, build_internal_consistency_check(partitions)],
         jobs=[ingest_job, close_job],
         schedules=[build_close_schedule(close_job, settings)],
         sensors=sensors,

@@ -72,7 +72,8 @@ def pick_up(settings: Settings) -> PickupReport:
     report = PickupReport()
     landing = LandingZone(settings.landing_dir)
     report.statement_files_new += len(scan_inbox(settings.statements_dir, landing, "statements").landed)
-    report.event_files_new += len(scan_inbox(settings.events_dir, landing, "events").landed)
+    for folder in settings.events_dirs:
+        report.event_files_new += len(scan_inbox(folder, landing, "events").landed)
     if settings.sftp is not None:
         from recon_pipeline.sources.sftp import SftpSourceError, pull_statements
 

@@ -62,6 +62,19 @@ class KafkaSettings:
 
 
 @dataclass(frozen=True)
+class InternalConsistencySettings:
+    """CONTRACT §6: which services must report each processing, and how soon.
+
+    ``flows`` maps an entry service to the participants expected to report its processings;
+    any other service that reports one becomes a participant too, so a flow may be empty.
+    """
+
+    flows: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    report_within_hours: float = 24.0
+    late_after_hours: float = 2.0
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     timezone: str = "UTC"
@@ -70,12 +83,20 @@ class Settings:
     first_cycle: dt.date = dt.date(2000, 1, 1)
     settlement_window_days: int = 3
     statements_dir: Path | None = None
-    events_dir: Path | None = None
+    # Every folder snapshot files arrive in (one per producing service, say); the first is
+    # the one ``events_dir`` names and the one the demo fills.
+    events_dirs: tuple[Path, ...] = ()
     sftp: SftpSettings | None = None
     kafka: KafkaSettings | None = None
     warehouse_url: str | None = None
     csv_profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     accounts: tuple[Mapping[str, Any], ...] = ()
+    # None when recon.yaml has no ``internal_consistency`` section: nothing of §6 runs.
+    internal_consistency: InternalConsistencySettings | None = None
+
+    @property
+    def events_dir(self) -> Path | None:
+        return self.events_dirs[0] if self.events_dirs else None
 
     # ----- derived locations -------------------------------------------------
     @property
@@ -108,7 +129,7 @@ class Settings:
     def ensure_dirs(self) -> None:
         for d in (self.home, self.landing_dir, self.quarantine_dir, self.reports_dir, self.dagster_home):
             d.mkdir(parents=True, exist_ok=True)
-        for d in (self.statements_dir, self.events_dir):
+        for d in (self.statements_dir, *self.events_dirs):
             if d is not None:
                 d.mkdir(parents=True, exist_ok=True)
 
@@ -154,7 +175,7 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
     sources = raw.get("sources") or {}
 
     statements_dir = env.get("RECON_STATEMENTS_DIR") or sources.get("statements_dir")
-    events_dir = env.get("RECON_EVENTS_DIR") or sources.get("events_dir")
+    events_dirs = _events_dirs(env.get("RECON_EVENTS_DIR"), sources)
 
     sftp_raw = dict(sources.get("sftp") or {})
     sftp_url = env.get("RECON_SFTP_URL") or sftp_raw.get("url")
@@ -197,8 +218,8 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
     # With no explicit sources at all, the embedded default is a pair of inbox folders.
     if not statements_dir and not sftp:
         statements_dir = str(home / "inbox" / "statements")
-    if not events_dir and not kafka:
-        events_dir = str(home / "inbox" / "events")
+    if not events_dirs and not kafka:
+        events_dirs = [str(home / "inbox" / "events")]
 
     timezone = str(cycles.get("timezone", raw.get("timezone", "UTC")))
     _check_timezone(timezone)
@@ -209,12 +230,61 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
         first_cycle=_parse_date(cycles.get("first_cycle", raw.get("first_cycle", "2000-01-01"))),
         settlement_window_days=settlement_window_days,
         statements_dir=resolve(statements_dir) if statements_dir else None,
-        events_dir=resolve(events_dir) if events_dir else None,
+        events_dirs=tuple(resolve(d) for d in events_dirs),
         sftp=sftp,
         kafka=kafka,
         warehouse_url=env.get("RECON_WAREHOUSE_URL") or (raw.get("warehouse") or {}).get("url"),
         csv_profiles=raw.get("csv_profiles") or {},
         accounts=tuple(raw.get("accounts") or ()),
+        internal_consistency=_internal_consistency(raw),
+    )
+
+
+def _events_dirs(env_value: str | None, sources: Mapping[str, Any]) -> list[str]:
+    """``RECON_EVENTS_DIR`` (folders separated by ``os.pathsep``) or ``sources.events_dirs`` /
+    ``sources.events_dir``: several services may each drop their snapshot files in their own."""
+    if env_value:
+        return [d for d in env_value.split(os.pathsep) if d.strip()]
+    listed = sources.get("events_dirs")
+    if listed:
+        if isinstance(listed, (str, bytes)) or not isinstance(listed, (list, tuple)):
+            raise ConfigError(f"sources.events_dirs must be a list of folders, got {listed!r}")
+        return [str(d) for d in listed]
+    single = sources.get("events_dir")
+    return [str(single)] if single else []
+
+
+def _hours(section: Mapping[str, Any], key: str, default: float) -> float:
+    value = section.get(key, default)
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"internal_consistency.{key} must be a number of hours, got {value!r}") from None
+    if hours < 0:
+        raise ConfigError(f"internal_consistency.{key} must not be negative, got {value!r}")
+    return hours
+
+
+def _internal_consistency(raw: Mapping[str, Any]) -> InternalConsistencySettings | None:
+    if "internal_consistency" not in raw:
+        return None
+    section = raw.get("internal_consistency") or {}
+    if not isinstance(section, dict):
+        raise ConfigError("internal_consistency must be a mapping (flows, report_within_hours, late_after_hours)")
+    flows_raw = section.get("flows") or {}
+    if not isinstance(flows_raw, dict):
+        raise ConfigError("internal_consistency.flows must map an entry service to a list of participants")
+    flows: dict[str, tuple[str, ...]] = {}
+    for entry, participants in flows_raw.items():
+        if isinstance(participants, str):
+            participants = [participants]
+        if not isinstance(participants, (list, tuple)):
+            raise ConfigError(f"internal_consistency.flows.{entry} must be a list of services, got {participants!r}")
+        flows[str(entry)] = tuple(str(p) for p in participants if str(p) != str(entry))
+    return InternalConsistencySettings(
+        flows=flows,
+        report_within_hours=_hours(section, "report_within_hours", 24.0),
+        late_after_hours=_hours(section, "late_after_hours", 2.0),
     )
 
 

@@ -23,7 +23,8 @@ def build_inbox_sensor(job_name: str = "ingest_job"):
         settings.ensure_dirs()
         landing = LandingZone(settings.landing_dir)
         requests = []
-        for folder, kind in ((settings.statements_dir, "statements"), (settings.events_dir, "events")):
+        folders = [(settings.statements_dir, "statements"), *((d, "events") for d in settings.events_dirs)]
+        for folder, kind in folders:
             scan = scan_inbox(folder, landing, kind)
             for landed in scan.landed:
                 requests.append(RunRequest(run_key=landed.sha256, tags={

@@ -28,6 +28,8 @@ from recon_pipeline.reports.signoff_sheet import sign_off_facts, write_sign_off
 from recon_pipeline.reports.summary_sheet import write_summary
 from recon_pipeline.reports.versions import decide_version, publish, read_manifest
 from recon_pipeline.reports.xlsx import DataDigest, SheetPlan, fresh, set_cell  # noqa: F401  (set_cell: public API)
+from recon_pipeline.reports.internal_consistency_sheet import (SHEET_NAME as CONSISTENCY_SHEET,
+                                                             participant_rows, write_internal_consistency)
 from recon_pipeline.warehouse.connection import Warehouse
 
 SHEETS = ("Summary", "Balance proof", "Exceptions", "Matches", "Open items", "Data quality", "Sign-off")
@@ -76,6 +78,10 @@ def write_close_pack(wh: Warehouse, pay_cycle: str, path: Path, *, max_sheet_row
         columns=fresh(OPEN_COLUMNS), sql=OPEN_SQL, params=(cycle, cycle),
         parquet_path=path.with_name(f"{path.stem}_open_items.parquet"), max_rows=max_sheet_rows)
     counts["Data quality"] = write_data_quality(plans["Data quality"], wh, pay_cycle)
+    participants = participant_rows(wh, cycle)
+    if participants:  # only when the cycle tracks internal consistency (CONTRACT §6)
+        plan = SheetPlan(wb.create_sheet(CONSISTENCY_SHEET), digest)
+        counts[CONSISTENCY_SHEET] = write_internal_consistency(plan, pay_cycle, participants)
 
     sha256 = digest.hexdigest()
     fact_rows, facts = sign_off_facts(summary)

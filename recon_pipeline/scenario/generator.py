@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from recon_pipeline.scenario.participants import add_participants
 from recon_pipeline.scenario.writers import Entry, Party, StatementDoc, TxDetail
 from recon_pipeline.scenario.writers.camt053 import write_camt053
 from recon_pipeline.scenario.writers.mt940 import write_mt940
@@ -779,6 +780,8 @@ class Scenario:
     truth_path: Path
     cycles: list[dt.date]
     truth: dict[str, Any]
+    # Participant services' snapshot folders (``participants=True``), one per service.
+    service_events_dirs: tuple[Path, ...] = ()
 
     @property
     def last_cycle(self) -> dt.date:
@@ -788,7 +791,7 @@ class Scenario:
 def generate_scenario(out_dir: Path, start: dt.date, days: int = 7, payments_per_day: int = 20,
                       seed: int = 42, kinds: Mapping[str, float] | None = None,
                       poison: bool = False, timezone: str = "UTC",
-                      cutoff: dt.time = dt.time(0, 0)) -> Scenario:
+                      cutoff: dt.time = dt.time(0, 0), participants: bool = False) -> Scenario:
     """Write statements, event snapshots and ``truth.json`` under ``out_dir``.
 
     Deterministic: the same arguments give byte-identical files (no wall clock, no hash
@@ -797,6 +800,8 @@ def generate_scenario(out_dir: Path, start: dt.date, days: int = 7, payments_per
     enough for it. ``payments_per_day`` is approximate (a batch adds several at once).
     ``timezone`` and ``cutoff`` are the pay-cycle settings the scenario is to be run with
     (``pay_cycle: {timezone, cutoff}`` in recon.yaml); events are timed in those cycles.
+    ``participants`` adds our other services' reports and their breaks (CONTRACT §6, see
+    ``scenario/participants.py``) without changing the bank side.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
@@ -816,6 +821,7 @@ def generate_scenario(out_dir: Path, start: dt.date, days: int = 7, payments_per
     events_dir.mkdir(parents=True, exist_ok=True)
 
     _assign_bank_references(b)
+    internal = add_participants(b, seed, out_dir) if participants else None
     accounts, statement_files, first_camt = _write_statements(b, statements_dir)
     event_counts = _write_events(b, events_dir, poison)
     poison_files = 0
@@ -827,9 +833,12 @@ def generate_scenario(out_dir: Path, start: dt.date, days: int = 7, payments_per
         poison_files = 1
 
     truth = _truth(b, seed, accounts, statement_files, event_counts, poison_files)
+    if internal is not None:
+        truth["internal_consistency"] = internal
     truth_path = out_dir / "truth.json"
     truth_path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return Scenario(out_dir, statements_dir, events_dir, truth_path, cycles, truth)
+    service_dirs = tuple(Path(d) for d in internal["event_dirs"]) if internal else ()
+    return Scenario(out_dir, statements_dir, events_dir, truth_path, cycles, truth, service_dirs)
 
 
 def _check_weights(kinds: Mapping[str, float] | None) -> dict[str, float]:

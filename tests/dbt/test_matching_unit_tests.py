@@ -31,6 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO / "dbt_project"
 UNIT_TESTS_PATH = "models/intermediate/_matching_unit_tests.yml"
 UNIT_TESTS_YML = PROJECT_DIR / UNIT_TESTS_PATH
+# Unit tests of other models, run in the same dbt invocation (CONTRACT §6).
+OTHER_UNIT_TESTS_PATHS = ("models/intermediate/_internal_consistency_unit_tests.yml",)
 RULES_CSV = PROJECT_DIR / "seeds" / "matching_rules.csv"
 KNOWN_BUG_TAG = "known_model_bug"
 DBT = Path(sys.executable).with_name("dbt")
@@ -41,8 +43,11 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # ----- the YAML ---------------------------------------------------------------------------
 def _load_unit_tests() -> list[dict[str, Any]]:
-    doc = yaml.safe_load(UNIT_TESTS_YML.read_text(encoding="utf-8")) or {}
-    return list(doc.get("unit_tests") or [])
+    tests = []
+    for path in (UNIT_TESTS_PATH, *OTHER_UNIT_TESTS_PATHS):
+        doc = yaml.safe_load((PROJECT_DIR / path).read_text(encoding="utf-8")) or {}
+        tests.extend(doc.get("unit_tests") or [])
+    return tests
 
 
 def _tags(test: dict[str, Any]) -> list[str]:
@@ -127,7 +132,8 @@ def unit_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str
     if build.returncode != 0:
         pytest.fail(f"dbt build --empty of the tested models failed:\n{_tail(build.stdout + build.stderr)}")
 
-    run = _run_dbt(["test", "--select", f"test_type:unit,path:{UNIT_TESTS_PATH}", *common], env, tmp)
+    selected = [f"test_type:unit,path:{path}" for path in (UNIT_TESTS_PATH, *OTHER_UNIT_TESTS_PATHS)]
+    run = _run_dbt(["test", "--select", *selected, *common], env, tmp)
     results_file = tmp / "target" / "run_results.json"
     if not results_file.exists():
         pytest.fail(f"dbt test did not run the unit tests:\n{_tail(run.stdout + run.stderr)}")

@@ -2,7 +2,9 @@
     link-level problems (fee, amount, status, unknown return reason), open items past the
     settlement window (missing_in_bank / missing_in_books), duplicate bookings and ambiguous
     candidates. Ids are derived from (type, payment, bank line) so an exception keeps its id
-    from the cycle it opens until it is resolved. -#}
+    from the cycle it opens until it is resolved. Our own services' disagreements
+    (int_internal_breaks, CONTRACT §6) join them with their evidence: the participant service,
+    the entry's value and the participant's (null for the other types). -#}
 with links as (
     select * from {{ ref('int_links_current') }}
     where exception_type is not null
@@ -108,8 +110,13 @@ final as (
         amount,
         amount_difference,
         currency,
-        item_cycle
+        item_cycle,
+        cast(null as varchar) as service,
+        cast(null as varchar) as expected_value,
+        cast(null as varchar) as reported_value
     from detected
+    union all
+    select * from {{ ref('int_internal_breaks') }}
 )
 
 select * from final

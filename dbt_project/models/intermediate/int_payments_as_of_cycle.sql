@@ -1,10 +1,12 @@
 {#- Each payment as our books saw it at the end of the pay cycle being built: attributes from
     its payment.sent event (which also fixes its pay cycle), status from its latest event.
     Events after the cycle's end are invisible, so a late or repeated build sees what an
-    on-time build saw. Payments never sent are not expected at the bank and are left out. -#}
+    on-time build saw. Payments never sent are not expected at the bank and are left out.
+    Only the entry service's events count (CONTRACT §6): the other services' reports are
+    compared with this view in int_processing_participants, they never change it. -#}
 with events as (
-    select * from {{ ref('stg_payment_events') }}
-    where occurred_at < {{ cycle_end_utc() }}
+    select * from {{ ref('int_payment_event_roles') }}
+    where is_entry_event
 ),
 
 sent as (
@@ -21,10 +23,7 @@ latest as (
         payment_status,
         row_number() over (
             partition by payment_id
-            order by occurred_at desc,
-                     case event_type when 'payment.initiated' then 1 when 'payment.sent' then 2
-                                     when 'payment.returned' then 4 else 3 end desc,
-                     event_id desc
+            order by occurred_at desc, {{ event_lifecycle_rank('event_type') }} desc, event_id desc
         ) as recency
     from events
 ),

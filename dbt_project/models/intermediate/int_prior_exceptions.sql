@@ -7,7 +7,9 @@ with prior as (
                 cast(null as decimal(20,5)) as amount, cast(null as decimal(20,5)) as amount_difference,
                 cast(null as varchar) as currency, cast(null as date) as item_cycle,
                 cast(null as date) as opened_cycle, cast(null as varchar) as status,
-                cast(null as varchar) as resolution where 1 = 0") }}
+                cast(null as varchar) as resolution,
+                cast(null as varchar) as service, cast(null as varchar) as expected_value,
+                cast(null as varchar) as reported_value where 1 = 0") }}
 ),
 
 latest_cycle as (
@@ -31,7 +33,10 @@ final as (
         p.item_cycle,
         f.opened_cycle,
         p.status,
-        p.resolution
+        p.resolution,
+        p.service,
+        p.expected_value,
+        p.reported_value
     from prior as p
     inner join latest_cycle as c on c.pay_cycle = p.pay_cycle
     inner join first_seen as f on f.exception_id = p.exception_id

@@ -38,7 +38,7 @@ sla as (
 
 carried as (
     select exception_id, exception_type, payment_id, bank_line_id, account_iban, amount,
-           amount_difference, currency, item_cycle
+           amount_difference, currency, item_cycle, service, expected_value, reported_value
     from prior
     where status = 'open'
       and exception_type in ('amount_mismatch', 'probable_fee', 'status_mismatch', 'unknown_return_reason')
@@ -48,7 +48,7 @@ carried as (
 -- open items that settled since the last cycle, and timing decisions whose item matched
 cleared as (
     select exception_id, exception_type, payment_id, bank_line_id, account_iban, amount,
-           amount_difference, currency, item_cycle
+           amount_difference, currency, item_cycle, service, expected_value, reported_value
     from prior
     where (status = 'open' or (status = 'resolved' and resolution = 'timing'))
       and exception_type not in ('amount_mismatch', 'probable_fee', 'status_mismatch', 'unknown_return_reason')
@@ -112,7 +112,10 @@ decided as (
              else res.reason end as reason,
         case when res.action = 'timing' then res.timing_until end as timing_until,
         case when e.auto_cleared then null else res.adjustment_amount end as adjustment_amount,
-        case when e.auto_cleared then null else res.adjustment_account end as adjustment_account
+        case when e.auto_cleared then null else res.adjustment_account end as adjustment_account,
+        e.service,
+        e.expected_value,
+        e.reported_value
     from routed as e
     left join resolutions as res on res.exception_id = e.exception_id
     left join opened as o on o.exception_id = e.exception_id

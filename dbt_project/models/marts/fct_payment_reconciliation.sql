@@ -1,7 +1,12 @@
-{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_cycle_slice() }}") }}
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          pre_hook="{{ delete_cycle_slice() }}") }}
 {#- One row per payment per pay cycle in which it was open or settled. A payment linked this
     cycle takes the worst status of its links; one still open is unmatched (in flight) within
-    the settlement window and missing_in_bank after it. A resolved exception shows as resolved. -#}
+    the settlement window and missing_in_bank after it. A resolved exception shows as resolved.
+    internal_status is our own services' agreement (CONTRACT §6): break while one of the
+    processing's internal exceptions is open, awaiting_reports while a participant has not yet
+    reported or a disagreement is still in flight, consistent otherwise; not_tracked without
+    internal consistency configured or when no other service takes part. -#}
 with payments as (
     select * from {{ ref('int_payments_as_of_cycle') }}
 ),
@@ -40,6 +45,22 @@ resolved as (
     where pay_cycle = {{ pay_cycle() }} and status = 'resolved' and resolution <> 'auto_cleared'
 ),
 
+internal_breaks as (
+    select distinct payment_id
+    from {{ ref('fct_exceptions') }}
+    where pay_cycle = {{ pay_cycle() }} and status = 'open'
+      and exception_type in {{ internal_exception_types() }}
+),
+
+internal_waits as (
+    select
+        payment_id,
+        max(case when (is_expected and first_reported_at is null) or disagreement_in_flight
+                 then 1 else 0 end) as awaiting
+    from {{ ref('int_processing_participants') }}
+    group by payment_id
+),
+
 final as (
     select
         p.payment_id,
@@ -57,10 +78,16 @@ final as (
         p.sent_cycle,
         {{ days_between('p.sent_cycle', pay_cycle()) }} as age_days,
         s.match_id,
-        s.rule_id
+        s.rule_id,
+        case when b.payment_id is not null then 'break'
+             when w.payment_id is null then 'not_tracked'
+             when w.awaiting = 1 then 'awaiting_reports'
+             else 'consistent' end as internal_status
     from statuses as s
     inner join payments as p on p.payment_id = s.payment_id
     left join resolved as r on r.payment_id = s.payment_id and r.exception_type = s.exception_type
+    left join internal_breaks as b on b.payment_id = s.payment_id
+    left join internal_waits as w on w.payment_id = s.payment_id
 )
 
 select * from final

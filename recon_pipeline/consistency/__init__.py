@@ -1,0 +1,1 @@
+"""Internal consistency (CONTRACT §6): our own services must tell the same story."""

@@ -1,0 +1,79 @@
+"""recon.yaml's internal_consistency section and several event folders reach the pipeline."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from recon_pipeline.cycles import dbt_vars_for_cycle
+from recon_pipeline.settings import ConfigError, load_settings
+
+
+def _config(tmp_path, text: str):
+    path = tmp_path / "recon.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_without_the_section_nothing_is_tracked_and_dbt_keeps_its_defaults(tmp_path):
+    settings = load_settings(environ={"RECON_HOME": str(tmp_path)})
+    assert settings.internal_consistency is None
+    assert not any(key.startswith(("internal_", "report_within", "late_after"))
+                   for key in dbt_vars_for_cycle("2026-11-09", settings))
+
+
+def test_flows_and_deadlines_reach_dbt_in_minutes(tmp_path):
+    config = _config(tmp_path, "internal_consistency:\n"
+                               "  flows: {payouts: [ledger, gateway], collections: [ledger]}\n"
+                               "  report_within_hours: 24\n  late_after_hours: 1.5\n")
+    settings = load_settings(config, environ={"RECON_HOME": str(tmp_path)})
+    assert settings.internal_consistency.flows == {"payouts": ("ledger", "gateway"), "collections": ("ledger",)}
+    dbt_vars = dbt_vars_for_cycle("2026-11-09", settings)
+    assert dbt_vars["internal_consistency_enabled"] is True
+    assert dbt_vars["internal_flows"] == {"collections": ["ledger"], "payouts": ["ledger", "gateway"]}
+    assert (dbt_vars["report_within_minutes"], dbt_vars["late_after_minutes"]) == (1440, 90)
+
+
+def test_an_empty_section_tracks_whoever_reports_with_the_contract_defaults(tmp_path):
+    settings = load_settings(_config(tmp_path, "internal_consistency: {}\n"), environ={"RECON_HOME": str(tmp_path)})
+    ic = settings.internal_consistency
+    assert (dict(ic.flows), ic.report_within_hours, ic.late_after_hours) == ({}, 24.0, 2.0)
+
+
+@pytest.mark.parametrize("section, message", [
+    ("internal_consistency: {flows: [payouts]}", "flows must map"),
+    ("internal_consistency: {report_within_hours: soon}", "report_within_hours must be a number"),
+    ("internal_consistency: {late_after_hours: -1}", "late_after_hours must not be negative"),
+])
+def test_a_bad_section_is_reported_in_one_line(tmp_path, section, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(_config(tmp_path, section), environ={"RECON_HOME": str(tmp_path)})
+
+
+def test_the_events_folder_setting_accepts_several_folders(tmp_path):
+    env = {"RECON_HOME": str(tmp_path), "RECON_EVENTS_DIR": os.pathsep.join(["payouts", "ledger"])}
+    config = _config(tmp_path, "sources: {events_dirs: [a, b, c]}\n")
+    assert load_settings(config, environ=env).events_dirs == (tmp_path / "payouts", tmp_path / "ledger")
+    from_file = load_settings(config, environ={"RECON_HOME": str(tmp_path)})
+    assert from_file.events_dirs == (tmp_path / "a", tmp_path / "b", tmp_path / "c")
+    assert from_file.events_dir == tmp_path / "a"
+
+
+def test_the_demo_tracks_our_services_with_the_generators_flows_when_unconfigured(tmp_path, monkeypatch):
+    from recon_pipeline.cli import _demo_internal_consistency
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RECON_CONFIG", "")   # unset for the demo, restored after the test
+    monkeypatch.setenv("RECON_HOME", str(tmp_path / "home"))
+    settings, participants = _demo_internal_consistency(load_settings(), tmp_path / "home" / "demo", None)
+    assert participants and settings.internal_consistency.flows["payouts"] == ("ledger", "gateway")
+    assert settings.home == tmp_path / "home" and (tmp_path / "home" / "demo" / "recon.yaml").is_file()
+
+
+def test_the_demo_leaves_a_users_own_configuration_alone(tmp_path, monkeypatch):
+    from recon_pipeline.cli import _demo_internal_consistency
+
+    config = _config(tmp_path, "settlement_window_days: 3\n")
+    monkeypatch.setenv("RECON_CONFIG", str(config))
+    settings = load_settings(environ={"RECON_HOME": str(tmp_path), "RECON_CONFIG": str(config)})
+    assert _demo_internal_consistency(settings, tmp_path / "demo", None) == (settings, False)
