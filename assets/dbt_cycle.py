@@ -2,18 +2,24 @@
 
 The partition key becomes dbt vars through ``dbt_vars_for_cycle`` (pure, tested), so a
 backfill in the UI, the end-of-cycle schedule and ``recon run`` build a cycle identically.
+
+Cycles depend on each other: the marts marked ``has_self_dependency`` in _marts.yml depend on
+their own previous partition (``PREVIOUS_CYCLE``), because the next cycle's int_prior_* models
+read them. So that no model of cycle N is built before cycle N-1's marts are, a cycle's dbt
+build is one unit (the multi-asset cannot be subset): a backfill of every cycle at once then
+builds them in order even when runs go in parallel, and the UI shows the lineage between cycles.
 """
 
 import json
 from typing import Any, Mapping
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, AssetsDefinition
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from assets.ingestion import WAREHOUSE_POOL
 from recon_pipeline.cycles import dbt_vars_for_cycle
 from recon_pipeline.dbt_setup import apply_dbt_env, recon_dbt_project
-from recon_pipeline.partitions import ONE_CYCLE_PER_RUN, pay_cycle_partitions
+from recon_pipeline.dagster_instance import CYCLES_POOL
+from recon_pipeline.partitions import ONE_CYCLE_PER_RUN, PREVIOUS_CYCLE, pay_cycle_partitions
 from recon_pipeline.settings import load_settings
 
 
@@ -34,6 +40,12 @@ class ReconDbtTranslator(DagsterDbtTranslator):
             return spec
         return spec._replace(partitions_def=self._check_partitions)
 
+    def get_partition_mapping(self, dbt_resource_props, dbt_parent_resource_props):
+        # Only a model's dependency on itself is asked here with the same props on both sides.
+        if dbt_resource_props.get("unique_id") == dbt_parent_resource_props.get("unique_id"):
+            return PREVIOUS_CYCLE
+        return None
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props.get("resource_type") == "seed":
             return "config"
@@ -53,7 +65,7 @@ def build_dbt_cycle_assets(settings=None):
         dagster_dbt_translator=ReconDbtTranslator(
             partitions_def=partitions,
             settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)),
-        pool=WAREHOUSE_POOL,
+        pool=CYCLES_POOL,
         name="reconcile_pay_cycle",
     )
     def reconcile_pay_cycle(context: AssetExecutionContext, dbt: DbtCliResource):
@@ -65,4 +77,13 @@ def build_dbt_cycle_assets(settings=None):
         args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
         yield from dbt.cli(args, context=context).stream()
 
-    return reconcile_pay_cycle
+    return _as_one_unit(reconcile_pay_cycle)
+
+
+def _as_one_unit(assets_def: AssetsDefinition) -> AssetsDefinition:
+    """The same dbt assets, materialized all together or not at all (``can_subset=False``).
+
+    dagster-dbt makes its assets subsettable; a backfill could then build cycle N's staging and
+    int_prior_* models as soon as cycle N's inputs are in, before cycle N-1's marts exist.
+    """
+    return AssetsDefinition(**{**assets_def.get_attributes_dict(), "can_subset": False})
