@@ -7,31 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 
-import psycopg
 import pytest
 
 from recon_pipeline.scenario.evaluate import evaluate
 from recon_pipeline.scenario.generator import generate_scenario
 from tests.e2e.conftest import deliver, make_home
-
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.postgres_databases import postgres_databases
 
 
 @pytest.fixture
 def postgres_database():
-    name = f"recon_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({str(exc).splitlines()[0]}); "
-                    "start it with scripts/ensure_postgres.sh")
-    with admin:
-        admin.execute(f'create database "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{name}" with (force)')
+    with postgres_databases(1) as (url,):
+        yield url
 
 
 def test_three_cycles_on_postgres_reconcile_exactly_to_the_truth(tmp_path, postgres_database):

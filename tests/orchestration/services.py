@@ -13,40 +13,15 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import psycopg
-import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCATION = "recon_pipeline.definitions"   # workspace.yaml's python_module, the default location name
 REPOSITORY = "__repository__"
-
-
-@contextmanager
-def postgres_databases(count: int) -> Iterator[list[str]]:
-    """``count`` fresh databases on the machine's Postgres (fails, never skips, when it is down)."""
-    names = [f"recon_test_{uuid.uuid4().hex[:10]}" for _ in range(count)]
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({str(exc).splitlines()[0]}); "
-                    "start it with scripts/ensure_postgres.sh")
-    with admin:
-        for name in names:
-            admin.execute(f'create database "{name}"')
-    try:
-        yield [f"postgresql://postgres@127.0.0.1:5432/{name}" for name in names]
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            for name in names:
-                admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 def free_port() -> int:

@@ -21,11 +21,11 @@ from tests.orchestration.services import (
     REPOSITORY,
     DagsterService,
     instance_for,
-    postgres_databases,
     recon,
     recon_env,
     wait_for,
 )
+from tests.postgres_databases import postgres_databases
 
 START = dt.date(2026, 11, 9)
 MART_TABLES = ["fct_reconciliation_links", "fct_payment_reconciliation", "fct_bank_line_reconciliation",

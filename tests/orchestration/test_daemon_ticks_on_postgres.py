@@ -21,10 +21,10 @@ from tests.orchestration.services import (
     ROOT,
     DagsterService,
     instance_for,
-    postgres_databases,
     recon_env,
     wait_for,
 )
+from tests.postgres_databases import postgres_databases
 
 
 def _finished(instance, tags: dict[str, str]):
