@@ -11,9 +11,10 @@ builds them in order even when runs go in parallel, and the UI shows the lineage
 """
 
 import json
+import warnings
 from typing import Any, Mapping
 
-from dagster import AssetExecutionContext, AssetsDefinition
+from dagster import AssetExecutionContext, AssetsDefinition, BetaWarning
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from recon_pipeline.cycles import dbt_vars_for_cycle
@@ -86,4 +87,6 @@ def _as_one_unit(assets_def: AssetsDefinition) -> AssetsDefinition:
     dagster-dbt makes its assets subsettable; a backfill could then build cycle N's staging and
     int_prior_* models as soon as cycle N's inputs are in, before cycle N-1's marts exist.
     """
-    return AssetsDefinition(**{**assets_def.get_attributes_dict(), "can_subset": False})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BetaWarning)   # execution_type, passed through unchanged
+        return AssetsDefinition(**{**assets_def.get_attributes_dict(), "can_subset": False})

@@ -2,7 +2,9 @@
 and the one dependency between cycles."""
 from __future__ import annotations
 
-from dagster import BackfillPolicy, DailyPartitionsDefinition, TimeWindowPartitionMapping
+import warnings
+
+from dagster import BackfillPolicy, BetaWarning, DailyPartitionsDefinition, TimeWindowPartitionMapping
 
 from recon_pipeline.settings import Settings
 
@@ -23,8 +25,10 @@ def pay_cycle_partitions(settings: Settings) -> DailyPartitionsDefinition:
 # int_prior_links read the marts of earlier cycles). Declared on the marts they read as a
 # dependency on the same mart one partition earlier, so the asset graph, staleness and the
 # order of a backfill follow it. The first cycle has no previous one: that is allowed.
-PREVIOUS_CYCLE = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
-                                            allow_nonexistent_upstream_partitions=True)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", BetaWarning)       # allow_nonexistent_upstream_partitions
+    PREVIOUS_CYCLE = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
+                                                allow_nonexistent_upstream_partitions=True)
 
 # One cycle per run: a dbt build takes the cycle as a var, and cycles wait for each other.
 ONE_CYCLE_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)

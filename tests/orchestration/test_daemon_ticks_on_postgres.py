@@ -13,6 +13,7 @@ import subprocess
 import yaml
 from dagster import DagsterRunStatus, RunsFilter
 
+from recon_pipeline.cycles import cycle_of
 from recon_pipeline.scenario.generator import generate_scenario
 from recon_pipeline.settings import load_settings
 from recon_pipeline.warehouse.connection import open_warehouse
@@ -78,4 +79,5 @@ def test_the_inbox_sensor_and_the_close_schedule_tick_under_the_daemon_on_postgr
         assert [r.status for r in scheduled] == [DagsterRunStatus.SUCCESS], service.log("daemon")
         assert scheduled[0].tags["recon/trigger"] == "schedule"
         # The run closes the cycle that ended at the cut-off six hours before the tick.
-        assert scheduled[0].tags["dagster/partition"] == (cutoff - dt.timedelta(days=1)).date().isoformat()
+        ended = cycle_of(cutoff - dt.timedelta(seconds=1), "UTC", cutoff.time())
+        assert scheduled[0].tags["dagster/partition"] == ended.isoformat()
