@@ -3,18 +3,21 @@
 The partition key becomes dbt vars through ``dbt_vars_for_cycle`` (pure, tested), so a
 backfill in the UI, the end-of-cycle schedule and ``recon run`` build a cycle identically.
 
-Cycles depend on each other: the marts marked ``has_self_dependency`` in _marts.yml depend on
-their own previous partition (``PREVIOUS_CYCLE``), because the next cycle's int_prior_* models
-read them. So that no model of cycle N is built before cycle N-1's marts are, a cycle's dbt
-build is one unit (the multi-asset cannot be subset): a backfill of every cycle at once then
-builds them in order even when runs go in parallel, and the UI shows the lineage between cycles.
+Cycles depend on each other: int_prior_exceptions and int_prior_links read the marts that
+earlier cycles wrote. Dagster cannot take that edge as drawn (mart → a model upstream of the
+same mart is a cycle in the graph), so a cycle's dbt build is declared as one unit that depends
+on the previous cycle's build: every dbt asset depends on its own previous partition
+(``PREVIOUS_CYCLE``) and the multi-asset cannot be subset. A backfill of every cycle at once then
+builds cycle N only after all of cycle N-1 is built, even when runs go in parallel; the UI shows
+the lineage between cycles and marks later cycles stale when an earlier one is rebuilt (a
+backfill of a range also rebuilds the cycles after it, which start from its results).
 """
 
 import json
 import warnings
 from typing import Any, Mapping
 
-from dagster import AssetExecutionContext, AssetsDefinition, BetaWarning
+from dagster import AssetDep, AssetExecutionContext, AssetsDefinition, BetaWarning
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from recon_pipeline.cycles import dbt_vars_for_cycle
@@ -41,11 +44,12 @@ class ReconDbtTranslator(DagsterDbtTranslator):
             return spec
         return spec._replace(partitions_def=self._check_partitions)
 
-    def get_partition_mapping(self, dbt_resource_props, dbt_parent_resource_props):
-        # Only a model's dependency on itself is asked here with the same props on both sides.
-        if dbt_resource_props.get("unique_id") == dbt_parent_resource_props.get("unique_id"):
-            return PREVIOUS_CYCLE
-        return None
+    def get_asset_spec(self, manifest, unique_id, project):
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if self._check_partitions is None or unique_id.startswith("source."):
+            return spec
+        # This cycle's build starts from the previous cycle's (see the module docstring).
+        return spec.replace_attributes(deps=[*spec.deps, AssetDep(spec.key, partition_mapping=PREVIOUS_CYCLE)])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props.get("resource_type") == "seed":

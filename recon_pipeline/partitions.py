@@ -22,9 +22,9 @@ def pay_cycle_partitions(settings: Settings) -> DailyPartitionsDefinition:
 
 
 # A cycle's matching starts from what the previous cycle left open (int_prior_exceptions and
-# int_prior_links read the marts of earlier cycles). Declared on the marts they read as a
-# dependency on the same mart one partition earlier, so the asset graph, staleness and the
-# order of a backfill follow it. The first cycle has no previous one: that is allowed.
+# int_prior_links read the marts of earlier cycles): each dbt asset depends on itself one
+# partition earlier (assets/dbt_cycle.py), so the asset graph, staleness and the order of a
+# backfill follow it. The first cycle has no previous one: that is allowed.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", BetaWarning)       # allow_nonexistent_upstream_partitions
     PREVIOUS_CYCLE = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,

@@ -85,8 +85,8 @@ class DagsterService:
         raise AssertionError(f"the webserver did not come up:\n{self.log('webserver')}")
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = requests.post(self.url, json={"query": query, "variables": variables or {}}, timeout=120)
-        response.raise_for_status()
+        response = requests.post(self.url, json={"query": query, "variables": variables or {}}, timeout=300)
+        assert response.ok, f"GraphQL answered {response.status_code}: {response.text[:3000]}"
         body = response.json()
         assert not body.get("errors"), body["errors"]
         return body["data"]
