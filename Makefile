@@ -34,10 +34,11 @@ services:
 
 ## ui: the Dagster UI on this project's instance ($(RECON_HOME)/dagster)
 ui: install
-	mkdir -p $(RECON_HOME)/dagster
+	$(BIN)/recon prepare --instance
 	PATH=$(CURDIR)/$(BIN):$$PATH DAGSTER_HOME=$(RECON_HOME)/dagster $(BIN)/dagster dev -w workspace.yaml
 
 validate: install
+	$(BIN)/recon prepare --instance
 	PATH=$(CURDIR)/$(BIN):$$PATH DAGSTER_HOME=$(RECON_HOME)/dagster $(BIN)/dagster definitions validate -w workspace.yaml
 
 ## bench: speed and memory figures (numbers go in the README)

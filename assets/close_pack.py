@@ -5,7 +5,7 @@ import datetime as dt
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from assets.ingestion import WAREHOUSE_POOL
+from recon_pipeline.dagster_instance import CYCLES_POOL
 from recon_pipeline.partitions import ONE_CYCLE_PER_RUN
 from recon_pipeline.reports.close_pack import write_close_pack
 from recon_pipeline.settings import load_settings
@@ -19,7 +19,7 @@ MART_KEYS = [AssetKey(["marts", name]) for name in (
 def build_close_pack_asset(partitions_def):
     @asset(name="close_pack", group_name="reports", partitions_def=partitions_def, deps=MART_KEYS,
            backfill_policy=ONE_CYCLE_PER_RUN,
-           pool=WAREHOUSE_POOL, kinds={"excel"},
+           pool=CYCLES_POOL, kinds={"excel"},
            description="reports/<cycle>/close_pack_<cycle>.xlsx: summary, balance proof, exceptions, "
                        "matches, open items, data quality and sign-off.")
     def close_pack(context: AssetExecutionContext) -> MaterializeResult:

@@ -2,18 +2,28 @@
 
 The partition key becomes dbt vars through ``dbt_vars_for_cycle`` (pure, tested), so a
 backfill in the UI, the end-of-cycle schedule and ``recon run`` build a cycle identically.
+
+Cycles depend on each other: int_prior_exceptions and int_prior_links read the marts that
+earlier cycles wrote. Dagster cannot take that edge as drawn (mart → a model upstream of the
+same mart is a cycle in the graph), so a cycle's dbt build is declared as one unit that depends
+on the previous cycle's build: every dbt asset depends on its own previous partition
+(``PREVIOUS_CYCLE``) and the multi-asset cannot be subset. A backfill of every cycle at once then
+builds cycle N only after all of cycle N-1 is built, even when runs go in parallel; the UI shows
+the lineage between cycles and marks later cycles stale when an earlier one is rebuilt (a
+backfill of a range also rebuilds the cycles after it, which start from its results).
 """
 
 import json
+import warnings
 from typing import Any, Mapping
 
-from dagster import AssetExecutionContext
+from dagster import AssetDep, AssetExecutionContext, AssetsDefinition, BetaWarning
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from assets.ingestion import WAREHOUSE_POOL
 from recon_pipeline.cycles import dbt_vars_for_cycle
 from recon_pipeline.dbt_setup import apply_dbt_env, recon_dbt_project
-from recon_pipeline.partitions import ONE_CYCLE_PER_RUN, pay_cycle_partitions
+from recon_pipeline.dagster_instance import CYCLES_POOL
+from recon_pipeline.partitions import ONE_CYCLE_PER_RUN, PREVIOUS_CYCLE, pay_cycle_partitions
 from recon_pipeline.settings import load_settings
 
 
@@ -34,6 +44,13 @@ class ReconDbtTranslator(DagsterDbtTranslator):
             return spec
         return spec._replace(partitions_def=self._check_partitions)
 
+    def get_asset_spec(self, manifest, unique_id, project):
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if self._check_partitions is None or unique_id.startswith("source."):
+            return spec
+        # This cycle's build starts from the previous cycle's (see the module docstring).
+        return spec.replace_attributes(deps=[*spec.deps, AssetDep(spec.key, partition_mapping=PREVIOUS_CYCLE)])
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props.get("resource_type") == "seed":
             return "config"
@@ -53,7 +70,7 @@ def build_dbt_cycle_assets(settings=None):
         dagster_dbt_translator=ReconDbtTranslator(
             partitions_def=partitions,
             settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)),
-        pool=WAREHOUSE_POOL,
+        pool=CYCLES_POOL,
         name="reconcile_pay_cycle",
     )
     def reconcile_pay_cycle(context: AssetExecutionContext, dbt: DbtCliResource):
@@ -65,4 +82,15 @@ def build_dbt_cycle_assets(settings=None):
         args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
         yield from dbt.cli(args, context=context).stream()
 
-    return reconcile_pay_cycle
+    return _as_one_unit(reconcile_pay_cycle)
+
+
+def _as_one_unit(assets_def: AssetsDefinition) -> AssetsDefinition:
+    """The same dbt assets, materialized all together or not at all (``can_subset=False``).
+
+    dagster-dbt makes its assets subsettable; a backfill could then build cycle N's staging and
+    int_prior_* models as soon as cycle N's inputs are in, before cycle N-1's marts exist.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BetaWarning)   # execution_type, passed through unchanged
+        return AssetsDefinition(**{**assets_def.get_attributes_dict(), "can_subset": False})

@@ -10,14 +10,15 @@ import json
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset
 
+from recon_pipeline.dagster_instance import INGESTION_POOL
 from recon_pipeline.landing import LandingZone
+from recon_pipeline.pipeline import adopt_first_cycle, data_cycles
 from recon_pipeline.settings import load_settings
 from recon_pipeline.sources.local_inbox import scan_inbox
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.load_events import load_event_files
 from recon_pipeline.warehouse.load_statements import load_statement_files
 
-WAREHOUSE_POOL = "recon_warehouse"
 
 operator_decisions = AssetSpec(
     "operator_decisions",
@@ -27,7 +28,7 @@ operator_decisions = AssetSpec(
 )
 
 
-@asset(group_name="ingestion", pool=WAREHOUSE_POOL,
+@asset(group_name="ingestion", pool=INGESTION_POOL,
        description="Bank statement files parsed into raw.statements / raw.statement_lines, "
                    "or quarantined with their bytes and a one-line reason.")
 def raw_bank_statements(context: AssetExecutionContext) -> MaterializeResult:
@@ -39,6 +40,7 @@ def raw_bank_statements(context: AssetExecutionContext) -> MaterializeResult:
         result = load_statement_files(wh, landing, settings.csv_profiles)
     for name, reason in result.quarantined:
         context.log.warning(f"quarantined statement file {name}: {reason}")
+    _record_first_cycle(context, settings)
     return MaterializeResult(metadata={
         **result.as_metadata(),
         "inbox_new_files": len(inbox.landed),
@@ -46,7 +48,7 @@ def raw_bank_statements(context: AssetExecutionContext) -> MaterializeResult:
     })
 
 
-@asset(group_name="ingestion", pool=WAREHOUSE_POOL,
+@asset(group_name="ingestion", pool=INGESTION_POOL,
        description="Payment events (Kafka ranges and snapshot files) validated into raw.payment_events, "
                    "or quarantined in raw.quarantine_events with their raw bytes and reason.")
 def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
@@ -63,7 +65,16 @@ def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
         result = load_event_files(wh, landing)
     for key, reason in result.quarantined[:50]:
         context.log.warning(f"quarantined event {key}: {reason}")
+    _record_first_cycle(context, settings)
     return MaterializeResult(metadata={
         **result.as_metadata(),
         "inbox_new_files": inbox_landed,
     })
+
+
+def _record_first_cycle(context: AssetExecutionContext, settings) -> None:
+    """Data loaded here (say by a sensor's run) moves the pay cycles' start to where it starts."""
+    adopted = adopt_first_cycle(settings, data_cycles(settings))
+    if adopted.first_cycle != settings.first_cycle:
+        context.log.info(f"pay cycles now start at {adopted.first_cycle} (recorded in {adopted.first_cycle_record}); "
+                         "reload the code location to see their partitions")

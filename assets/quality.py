@@ -41,7 +41,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from assets.ingestion import WAREHOUSE_POOL
+from recon_pipeline.dagster_instance import CYCLES_POOL
 from recon_pipeline.partitions import ONE_CYCLE_PER_RUN
 from recon_pipeline.quality import (
     CheckDefinition,
@@ -138,7 +138,7 @@ def build_quality_assets(partitions_def: PartitionsDefinition
         backfill_policy=ONE_CYCLE_PER_RUN,
         deps=list(RAW_INPUT_KEYS),
         check_specs=[_spec(d, CYCLE_INPUTS_KEY, partitions_def, blocking=d.blocking) for d in input_definitions],
-        pool=WAREHOUSE_POOL,
+        pool=CYCLES_POOL,
         kinds={"python", "great_expectations"},
         description="This pay cycle's raw inputs (events in its UTC window, bank lines booked on it, its "
                     "statements), validated by the Great Expectations suites in expectations/ and the Python "
@@ -171,7 +171,7 @@ def build_quality_assets(partitions_def: PartitionsDefinition
     @multi_asset_check(
         name="cycle_marts_quality",
         specs=mart_specs,
-        pool=WAREHOUSE_POOL,
+        pool=CYCLES_POOL,
         description="After dbt: sanity of the cycle's reconciliation links (GX suite "
                     "reconciliation_links.json) and its match rate against the trailing 7 cycles. Warnings "
                     "only; they run before the close pack so its Data quality sheet includes them.",

@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="walk the chain; exit non-zero naming the first broken record")
 
-    sub.add_parser("prepare", help="build the dbt manifest (done by `make install`)")
+    prepare = sub.add_parser("prepare", help="build the dbt manifest (done by `make install`)")
+    prepare.add_argument("--instance", action="store_true",
+                         help="only write $RECON_HOME/dagster/dagster.yaml for these settings (done by `make ui`)")
 
     demo = sub.add_parser("demo", help="generate a demo week into $RECON_HOME's inbox and run it")
     demo.add_argument("--start", type=_date, default=dt.date(2026, 11, 9))
@@ -87,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _match(settings, args)
         if args.command == "audit":
             return _audit_verify(settings)
+        if args.command == "prepare" and args.instance:
+            from recon_pipeline.dagster_instance import prepare_instance
+
+            prepare_instance(settings)
+            print(f"Dagster instance: {settings.dagster_home / 'dagster.yaml'}")
+            return 0
         if args.command == "prepare":
             from recon_pipeline.dbt_setup import ensure_manifest
 

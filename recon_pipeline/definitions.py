@@ -16,7 +16,7 @@ from assets.ingestion import operator_decisions, raw_bank_statements, raw_paymen
 from assets.quality import build_quality_assets
 from recon_pipeline.dbt_setup import ensure_manifest, recon_dbt_resource
 from recon_pipeline.partitions import pay_cycle_partitions
-from recon_pipeline.settings import load_settings
+from recon_pipeline.settings import Settings, load_settings
 from sensors.close_schedule import build_close_schedule
 from sensors.inbox_sensor import build_inbox_sensor
 
@@ -24,8 +24,8 @@ INGEST_JOB = "ingest_job"
 CLOSE_JOB = "close_cycle_job"
 
 
-def build_definitions() -> Definitions:
-    settings = load_settings()
+def build_definitions(settings: Settings | None = None) -> Definitions:
+    settings = settings or load_settings()
     if os.environ.get("DAGSTER_IS_DEV_CLI"):
         # `dagster dev`: re-parse the dbt project when its files changed (with this venv's dbt,
         # which DbtProject.prepare_if_dev would look for on PATH).

@@ -1,9 +1,11 @@
-"""The pay-cycle partitions every cycle-scoped asset shares (one daily partition per cycle)."""
+"""The pay-cycle partitions every cycle-scoped asset shares (one daily partition per cycle),
+and the one dependency between cycles."""
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
-from dagster import BackfillPolicy, DailyPartitionsDefinition
+from dagster import BackfillPolicy, BetaWarning, DailyPartitionsDefinition, TimeWindowPartitionMapping
 
 from recon_pipeline.settings import Settings
 
@@ -25,6 +27,14 @@ def pay_cycle_partitions(settings: Settings) -> DailyPartitionsDefinition:
     )
 
 
-# A cycle's matching starts from what earlier cycles left open, so a backfill must build
-# cycles one run each, in order (with one run at a time, see the instance's dagster.yaml).
+# A cycle's matching starts from what the previous cycle left open (int_prior_exceptions and
+# int_prior_links read the marts of earlier cycles): each dbt asset depends on itself one
+# partition earlier (assets/dbt_cycle.py), so the asset graph, staleness and the order of a
+# backfill follow it. The first cycle has no previous one: that is allowed.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", BetaWarning)       # allow_nonexistent_upstream_partitions
+    PREVIOUS_CYCLE = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
+                                                allow_nonexistent_upstream_partitions=True)
+
+# One cycle per run: a dbt build takes the cycle as a var, and cycles wait for each other.
 ONE_CYCLE_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)

@@ -11,26 +11,18 @@ import datetime as dt
 import io
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 from recon_pipeline.cycles import cycle_of, cycles_between
+from recon_pipeline.dagster_instance import prepare_instance
 from recon_pipeline.landing import LandingZone
+from recon_pipeline.run_tags import resolution_tags, trigger_tags  # noqa: F401 - resolution_tags for callers
 from recon_pipeline.settings import Settings
 from recon_pipeline.sources.local_inbox import scan_inbox
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
-
-_DAGSTER_YAML = """\
-# Written by recon. One run at a time: the embedded DuckDB warehouse allows one writer.
-concurrency:
-  runs:
-    max_concurrent_runs: 1
-telemetry:
-  enabled: false
-"""
-
 
 # The command line prints one line per cycle; the full event log is in the instance (and the UI).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": os.environ.get("RECON_LOG_LEVEL", "CRITICAL")}}}}
@@ -55,16 +47,6 @@ class CycleResult:
     close_pack: Path | None
     summary: list[dict] = field(default_factory=list)
     error: str | None = None
-
-
-def prepare_instance(settings: Settings) -> None:
-    """Point Dagster at ``$RECON_HOME/dagster`` (created with a one-run-at-a-time config)."""
-    settings.ensure_dirs()
-    config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(_DAGSTER_YAML, encoding="utf-8")
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    os.environ["RECON_HOME"] = str(settings.home)
 
 
 def pick_up(settings: Settings) -> PickupReport:
@@ -135,12 +117,32 @@ def built_cycles(settings: Settings) -> list[dt.date]:
 
 
 def check_buildable(settings: Settings, cycle: dt.date) -> None:
-    """A cycle can be built when it lies between first_cycle and tomorrow (today's cycle may be open)."""
-    if cycle < settings.first_cycle:
+    """A cycle can be built when it lies between first_cycle and tomorrow (today's cycle may be open).
+
+    Only a first_cycle named in recon.yaml is a limit; one derived from the data moves earlier.
+    """
+    if settings.first_cycle_configured and cycle < settings.first_cycle:
         raise PipelineError(f"pay cycle {cycle} is before first_cycle {settings.first_cycle} in the configuration")
     latest_allowed = dt.date.today() + dt.timedelta(days=1)
     if cycle > latest_allowed:
         raise PipelineError(f"pay cycle {cycle} is in the future (latest buildable cycle is {latest_allowed})")
+
+
+def adopt_first_cycle(settings: Settings, cycles: list[dt.date]) -> Settings:
+    """Settings whose first_cycle covers ``cycles``, recorded in ``$RECON_HOME/first_cycle``.
+
+    When recon.yaml names first_cycle it is kept as it is. Otherwise the pay-cycle partitions
+    start at the earliest cycle with data (see settings.resolve_first_cycle); the record only
+    ever moves earlier, so cycles already built keep their partitions.
+    """
+    if settings.first_cycle_configured or not cycles:
+        return settings
+    recorded = settings.first_cycle_record.is_file()
+    first = min([*cycles, settings.first_cycle]) if recorded else min(cycles)
+    if recorded and first == settings.first_cycle:
+        return settings
+    settings.first_cycle_record.write_text(first.isoformat() + "\n", encoding="utf-8")
+    return replace(settings, first_cycle=first)
 
 
 def plan_cycles(settings: Settings, through: dt.date, only: dt.date | None = None) -> list[str]:
@@ -171,14 +173,17 @@ def _load_definitions(settings: Settings):
 
     from recon_pipeline.definitions import build_definitions
 
-    return build_definitions(), DagsterInstance.get()
+    return build_definitions(settings), DagsterInstance.get()
 
 
 def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = None,
-                 echo: Callable[[str], None] = print) -> list[CycleResult]:
-    """Pick up, ingest, then build each planned cycle in order; stop at the first failed cycle."""
-    from recon_pipeline.definitions import INGEST_JOB
+                 echo: Callable[[str], None] = print, tags: dict[str, str] | None = None) -> list[CycleResult]:
+    """Pick up, ingest, then build each planned cycle in order; stop at the first failed cycle.
 
+    ``tags`` say why the runs ran (default: ``recon/trigger: recon run``)."""
+    from recon_pipeline.definitions import INGEST_JOB, build_definitions
+
+    tags = tags or trigger_tags("recon run")
     check_buildable(settings, through)
     with open_warehouse(settings):
         pass  # fail fast, with one line, when the warehouse cannot be opened
@@ -189,13 +194,18 @@ def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = No
     for note in pickup.notes:
         echo(note)
     ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG)
+        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG, tags=tags)
     if not ingest.success:
         raise PipelineError(f"ingestion failed: {_first_error(ingest)}")
     _echo_ingest(ingest, echo)
     _restore_decisions(settings, echo)
+    adopted = adopt_first_cycle(settings, [*data_cycles(settings), through])
+    if adopted.first_cycle != settings.first_cycle:
+        echo(f"pay cycles start at {adopted.first_cycle} (the earliest with data; "
+             f"recorded in {adopted.first_cycle_record})")
+        settings, defs = adopted, build_definitions(adopted)  # the partitions start there now
     force = frozenset({only.isoformat()}) if only is not None else frozenset()
-    return _build(settings, defs, instance, plan_cycles(settings, through, only), echo, force)
+    return _build(settings, defs, instance, plan_cycles(settings, through, only), echo, force, tags)
 
 
 def _restore_decisions(settings: Settings, echo: Callable[[str], None]) -> None:
@@ -208,14 +218,18 @@ def _restore_decisions(settings: Settings, echo: Callable[[str], None]) -> None:
         echo(f"restored {restored} operator decision(s) from {settings.landing_dir / 'decisions'}")
 
 
-def rebuild_cycles(settings: Settings, cycles: list[str], echo: Callable[[str], None] = print) -> list[CycleResult]:
-    """Rebuild already-ingested cycles (after an operator decision), in order."""
+def rebuild_cycles(settings: Settings, cycles: list[str], echo: Callable[[str], None] = print,
+                   tags: dict[str, str] | None = None) -> list[CycleResult]:
+    """Rebuild already-ingested cycles (after an operator decision), in order.
+
+    Pass ``resolution_tags(exception_id, user, action)`` so the runs say which decision started
+    them (default: ``recon/trigger: rebuild``)."""
     defs, instance = _load_definitions(settings)
-    return _build(settings, defs, instance, cycles, echo, frozenset(cycles))
+    return _build(settings, defs, instance, cycles, echo, frozenset(cycles), tags or trigger_tags("rebuild"))
 
 
 def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable[[str], None],
-           force: frozenset[str] = frozenset()) -> list[CycleResult]:
+           force: frozenset[str] = frozenset(), tags: dict[str, str] | None = None) -> list[CycleResult]:
     """Build cycles in order. A cycle whose inputs are unchanged since its last build (same
     fingerprint, close pack on disk) is not rebuilt: re-running gives the same result anyway,
     and a daily `recon run --through today` then only pays for what is new."""
@@ -239,7 +253,7 @@ def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable
         sink = io.StringIO() if os.environ.get("RECON_LOG_LEVEL", "CRITICAL") != "DEBUG" else None
         with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
             outcome = close_job.execute_in_process(instance=instance, partition_key=cycle, raise_on_error=False,
-                                                   run_config=QUIET_RUN_CONFIG)
+                                                   run_config=QUIET_RUN_CONFIG, tags=tags)
         if not outcome.success:
             blocked = blocking_failures(settings, cycle)
             if not blocked:

@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import unquote, urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 DEFAULT_HOME = "recon_home"
+# The first pay cycle a home has data for, written by `recon run` when recon.yaml names none.
+FIRST_CYCLE_FILE = "first_cycle"
 
 
 class ConfigError(ValueError):
@@ -79,8 +82,12 @@ class Settings:
     home: Path
     timezone: str = "UTC"
     cutoff: dt.time = dt.time(0, 0)
-    # Early enough for real historical statements; days without data are never built.
-    first_cycle: dt.date = dt.date(2000, 1, 1)
+    # Where the pay-cycle partitions start (see ``resolve_first_cycle``): the UI shows one
+    # partition per day from here, so it must be where the data starts, not a distant past.
+    first_cycle: dt.date = field(default_factory=dt.date.today)
+    # True when recon.yaml names first_cycle: then it is fixed and data before it is ignored;
+    # otherwise it follows the data (recorded in $RECON_HOME/first_cycle by `recon run`).
+    first_cycle_configured: bool = False
     settlement_window_days: int = 3
     statements_dir: Path | None = None
     # Every folder snapshot files arrive in (one per producing service, say); the first is
@@ -89,6 +96,8 @@ class Settings:
     sftp: SftpSettings | None = None
     kafka: KafkaSettings | None = None
     warehouse_url: str | None = None
+    # Dagster's own runs, event logs and schedules: Postgres when set, else SQLite files.
+    dagster_storage_url: str | None = None
     csv_profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     accounts: tuple[Mapping[str, Any], ...] = ()
     # None when recon.yaml has no ``internal_consistency`` section: nothing of §6 runs.
@@ -114,6 +123,10 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def first_cycle_record(self) -> Path:
+        return self.home / FIRST_CYCLE_FILE
 
     @property
     def duckdb_path(self) -> Path:
@@ -223,11 +236,19 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
 
     timezone = str(cycles.get("timezone", raw.get("timezone", "UTC")))
     _check_timezone(timezone)
+    cutoff = _parse_time(cycles.get("cutoff", raw.get("cutoff", "00:00")))
+    configured_first = cycles.get("first_cycle", raw.get("first_cycle"))
+    storage_url = env.get("RECON_DAGSTER_STORAGE_URL") or None
+    if storage_url and not storage_url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"RECON_DAGSTER_STORAGE_URL must be a postgresql:// URL, got {storage_url.split('@')[-1]!r}")
     return Settings(
         home=home,
         timezone=timezone,
-        cutoff=_parse_time(cycles.get("cutoff", raw.get("cutoff", "00:00"))),
-        first_cycle=_parse_date(cycles.get("first_cycle", raw.get("first_cycle", "2000-01-01"))),
+        cutoff=cutoff,
+        first_cycle=(_parse_date(configured_first) if configured_first is not None
+                     else resolve_first_cycle(home, timezone, cutoff)),
+        first_cycle_configured=configured_first is not None,
+        dagster_storage_url=storage_url,
         settlement_window_days=settlement_window_days,
         statements_dir=resolve(statements_dir) if statements_dir else None,
         events_dirs=tuple(resolve(d) for d in events_dirs),
@@ -288,9 +309,26 @@ def _internal_consistency(raw: Mapping[str, Any]) -> InternalConsistencySettings
     )
 
 
-def _check_timezone(name: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+def resolve_first_cycle(home: Path, timezone: str, cutoff: dt.time) -> dt.date:
+    """The first pay cycle when recon.yaml names none.
 
+    Daily partitions from a fixed distant date (it was 2000-01-01) fill the UI with thousands
+    of empty cycles, and "materialize all missing" would queue one run for each. So the start
+    follows the data: ``recon run`` records the earliest cycle it found data for in
+    ``$RECON_HOME/first_cycle`` (and moves it earlier if older data arrives later). A home
+    with no data yet starts at today's cycle, which is also right for a deployment that is fed
+    by the sensors and closed by the schedule from now on; to backfill history from a date,
+    name ``pay_cycle.first_cycle`` in recon.yaml.
+    """
+    try:
+        return dt.date.fromisoformat((home / FIRST_CYCLE_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        pass
+    local = dt.datetime.now(ZoneInfo(timezone))
+    return (local - dt.timedelta(hours=cutoff.hour, minutes=cutoff.minute, seconds=cutoff.second)).date()
+
+
+def _check_timezone(name: str) -> None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:

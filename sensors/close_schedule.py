@@ -12,6 +12,7 @@ import datetime as dt
 from dagster import RunRequest, ScheduleEvaluationContext, schedule
 
 from recon_pipeline.cycles import cycle_of
+from recon_pipeline.run_tags import trigger_tags
 
 CLOSE_DELAY = dt.timedelta(hours=6)
 
@@ -29,6 +30,6 @@ def build_close_schedule(close_job, settings):
               description="Builds the pay cycle that just ended and writes its close pack.")
     def end_of_cycle_close(context: ScheduleEvaluationContext):
         key = cycle_closed_before(context.scheduled_execution_time, settings)
-        return RunRequest(run_key=key, partition_key=key)
+        return RunRequest(run_key=key, partition_key=key, tags=trigger_tags("schedule"))
 
     return end_of_cycle_close

@@ -9,6 +9,7 @@ from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, Sk
 
 from recon_pipeline.landing import LandingZone
 from recon_pipeline.sources.local_inbox import scan_inbox
+from recon_pipeline.run_tags import trigger_tags
 from sensors.tick_settings import settings_or_skip
 
 
@@ -28,7 +29,7 @@ def build_inbox_sensor(job_name: str = "ingest_job"):
             scan = scan_inbox(folder, landing, kind)
             for landed in scan.landed:
                 requests.append(RunRequest(run_key=landed.sha256, tags={
-                    "recon/source": "inbox", "recon/sha256": landed.sha256, "recon/file": landed.original_name}))
+                    **trigger_tags("sensor"), "recon/source": "inbox", "recon/sha256": landed.sha256, "recon/file": landed.original_name}))
         if not requests:
             return SkipReason("no new files in the inbox folders")
         return requests

@@ -35,6 +35,7 @@ from recon_pipeline.events.kafka_snapshot import (
     ranges_to_json,
     read_ledger_ends,
 )
+from recon_pipeline.run_tags import trigger_tags
 from sensors.tick_settings import settings_or_skip
 from recon_pipeline.settings import Settings
 
@@ -112,7 +113,7 @@ def build_kafka_sensor(job_name: str = "ingest_job") -> SensorDefinition:
         return RunRequest(
             run_key=plan.id,
             job_name=job_name,
-            tags={SOURCE_TAG: "kafka", RANGES_TAG: ranges_to_json(plan.ranges)},
+            tags={**trigger_tags("sensor"), SOURCE_TAG: "kafka", RANGES_TAG: ranges_to_json(plan.ranges)},
         )
 
     return kafka_events_sensor

@@ -22,6 +22,7 @@ from dagster import (
 )
 
 from recon_pipeline.landing.zone import LandedFile, LandingZone
+from recon_pipeline.run_tags import trigger_tags
 from sensors.tick_settings import settings_or_skip
 from recon_pipeline.sources.sftp import SftpSourceError, one_line, pull_statements
 
@@ -45,7 +46,7 @@ def run_request_for(landed: LandedFile, job_name: str) -> RunRequest:
     return RunRequest(
         run_key=landed.sha256,
         job_name=job_name,
-        tags={"recon/source": "sftp", "recon/sha256": landed.sha256, "recon/file": landed.original_name},
+        tags={**trigger_tags("sensor"), "recon/source": "sftp", "recon/sha256": landed.sha256, "recon/file": landed.original_name},
     )
 
 

@@ -23,18 +23,6 @@
 {% macro default__days_between(a, b) -%}date_diff('day', cast({{ a }} as date), cast({{ b }} as date)){%- endmacro %}
 {% macro postgres__days_between(a, b) -%}(cast({{ b }} as date) - cast({{ a }} as date)){%- endmacro %}
 
-{#- Counterparty-name similarity in [0, 1]. DuckDB has Jaro-Winkler built in; on Postgres
-    (no extensions assumed) names are compared normalised: equal 1, same first 8 letters 0.9. -#}
-{% macro name_similarity(a, b) -%}{{ return(adapter.dispatch('name_similarity', 'recon')(a, b)) }}{%- endmacro %}
-{% macro default__name_similarity(a, b) -%}
-    coalesce(jaro_winkler_similarity({{ normalise_text(a) }}, {{ normalise_text(b) }}), 0)
-{%- endmacro %}
-{% macro postgres__name_similarity(a, b) -%}
-    case when {{ normalise_text(a) }} = {{ normalise_text(b) }} then 1.0
-         when left({{ normalise_text(a) }}, 8) = left({{ normalise_text(b) }}, 8) then 0.9
-         else 0.0 end
-{%- endmacro %}
-
 {#- A stable hex digest of text, for content-derived ids. -#}
 {% macro hash_text(expr) -%}{{ return(adapter.dispatch('hash_text', 'recon')(expr)) }}{%- endmacro %}
 {% macro default__hash_text(expr) -%}substr(sha256({{ expr }}), 1, 24){%- endmacro %}

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from recon_pipeline.scenario.evaluate import evaluate
 from recon_pipeline.scenario.generator import generate_scenario
 from tests.clock import past_monday
@@ -16,6 +18,13 @@ from tests.e2e.money_checks import (
     assert_missing_in_bank_ties_to_truth,
     assert_money_columns_are_decimal,
 )
+from tests.postgres_databases import postgres_databases
+
+
+@pytest.fixture
+def postgres_database():
+    with postgres_databases(1) as (url,):
+        yield url
 
 
 def test_three_cycles_on_postgres_reconcile_exactly_to_the_truth(tmp_path, postgres_database):

@@ -27,7 +27,7 @@ from assets.ingestion import raw_bank_statements, raw_payment_events
 from assets.quality import CYCLE_INPUTS_KEY, MART_KEY_FOR_DATASET, build_quality_assets
 from recon_pipeline.partitions import pay_cycle_partitions
 from recon_pipeline.quality import input_check_definitions, mart_check_definitions
-from tests.quality.conftest import DE, LAST, event_like
+from tests.quality.conftest import DE, LAST, START, event_like
 
 MON, TUE = (LAST - dt.timedelta(days=1)).isoformat(), LAST.isoformat()
 RECONCILE_PROBE = AssetKey(["probe_reconcile_cycle"])
@@ -41,6 +41,8 @@ def recon_env(dq_home, monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RECON_HOME", str(dq_home.root))
     monkeypatch.chdir(tmp_path)                       # no stray ./recon.yaml
+    # The data is loaded directly, not by `recon run`, so record where its cycles start.
+    (dq_home.root / "first_cycle").write_text(START.isoformat(), encoding="utf-8")
     return dq_home
 
 

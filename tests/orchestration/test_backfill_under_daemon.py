@@ -1,0 +1,143 @@
+"""Dagster as a service on Postgres: a backfill of every cycle at once, launched through the
+GraphQL API the UI uses, gives the same marts as `recon run` on the same inputs.
+
+The warehouse is Postgres too, so the instance may run several runs at once
+(max_concurrent_runs 8): the cycles still come out right because cycle N's dbt build depends
+on cycle N-1's marts in the asset graph and the pay-cycle steps share one pool slot.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import yaml
+from dagster import AssetKey, DagsterRunStatus, RunsFilter
+
+from recon_pipeline.settings import load_settings
+from recon_pipeline.scenario.generator import generate_scenario
+from recon_pipeline.warehouse.connection import open_warehouse
+from tests.orchestration.services import (
+    LOCATION,
+    REPOSITORY,
+    DagsterService,
+    instance_for,
+    recon,
+    recon_env,
+    wait_for,
+)
+from tests.postgres_databases import postgres_databases
+
+# The cycles end today: the partitions run from first_cycle to tomorrow, so "all partitions"
+# is the three cycles with data and tomorrow's (still empty) one.
+START = dt.date.today() - dt.timedelta(days=2)
+MART_TABLES = ["fct_reconciliation_links", "fct_payment_reconciliation", "fct_bank_line_reconciliation",
+               "fct_exceptions", "rpt_close_summary"]
+
+LAUNCH_RUN = """
+mutation($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+  }
+}"""
+RUN_STATUS = "query($id: ID!) { runOrError(runId: $id) { __typename ... on Run { status tags { key value } } } }"
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on PartitionKeysNotFoundError { message }
+  }
+}"""
+BACKFILL_STATUS = "query($id: String!) { partitionBackfillOrError(backfillId: $id) { __typename ... on PartitionBackfill { status } } }"
+FINISHED_BACKFILL = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+
+
+def _home(tmp_path, name: str, scenario_dir, **env):
+    home = tmp_path / name
+    for sub in ("statements", "events"):
+        shutil.copytree(scenario_dir / sub, home / "inbox" / sub)
+    (home / "recon.yaml").write_text(yaml.safe_dump({"pay_cycle": {"first_cycle": START.isoformat()}}))
+    return recon_env(home, RECON_CONFIG=str(home / "recon.yaml"), **env)
+
+
+def _marts(env, through: str) -> dict[str, list[tuple]]:
+    """Every mart row of the cycles up to ``through``, sorted."""
+    with open_warehouse(load_settings(environ=env), read_only=True) as wh:
+        return {t: sorted((tuple(r) for r in wh.fetchall(f"select * from marts.{t} where pay_cycle <= ?",
+                                                         (dt.date.fromisoformat(through),))), key=repr)
+                for t in MART_TABLES}
+
+
+def test_a_ui_backfill_of_every_cycle_on_postgres_gives_the_marts_of_recon_run(tmp_path, monkeypatch):
+    scenario = generate_scenario(tmp_path / "scenario", start=START, days=3, payments_per_day=8, seed=5)
+    cycles = [c.isoformat() for c in scenario.cycles]
+    with postgres_databases(3) as (storage_url, warehouse_a, warehouse_b):
+        # Reference: `recon run` on its own warehouse.
+        env_a = _home(tmp_path, "a", tmp_path / "scenario", RECON_WAREHOUSE_URL=warehouse_a)
+        recon(env_a, "run", "--through", cycles[-1])
+
+        env_b = _home(tmp_path, "b", tmp_path / "scenario", RECON_WAREHOUSE_URL=warehouse_b,
+                      RECON_DAGSTER_STORAGE_URL=storage_url)
+        service = DagsterService(env_b, tmp_path)
+        try:
+            repo = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+            # Ingestion through the queue, as the UI's launchpad does it.
+            launched = service.graphql(LAUNCH_RUN, {"params": {
+                "selector": {**repo, "jobName": "ingest_job"}, "runConfigData": {}}})["launchRun"]
+            assert launched["__typename"] == "LaunchRunSuccess", launched
+            run_id = launched["run"]["runId"]
+            status = wait_for(lambda: _finished_run(service, run_id), 600, "the ingest run")
+            assert status == "SUCCESS", service.log("daemon")
+
+            # Every cycle's assets, every cycle selected at once: what "Materialize" on the
+            # asset graph with all partitions selected sends.
+            from recon_pipeline.definitions import build_definitions
+
+            graph = build_definitions(load_settings(environ=env_b)).resolve_asset_graph()
+            keys = sorted(k for k in graph.materializable_asset_keys if graph.get(k).is_partitioned)
+            assert AssetKey("close_pack") in keys and AssetKey(["marts", "fct_exceptions"]) in keys
+            backfill = service.graphql(LAUNCH_BACKFILL, {"params": {
+                "assetSelection": [{"path": k.path} for k in keys], "allPartitions": True}})
+            backfill = backfill["launchPartitionBackfill"]
+            assert backfill["__typename"] == "LaunchBackfillSuccess", backfill
+            backfill_id = backfill["backfillId"]
+            final = wait_for(lambda: _finished_backfill(service, backfill_id), 1800, "the backfill")
+            assert final == "COMPLETED_SUCCESS", service.log("daemon")
+
+            instance = instance_for(env_b, monkeypatch)
+            runs = instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id}))
+            assert runs and all(r.status == DagsterRunStatus.SUCCESS for r in runs)
+            # Cycle N's carry-forward models were built after cycle N-1's marts.
+            for previous, cycle in zip(cycles, cycles[1:]):
+                prior_built = _materialized_at(instance, AssetKey(["intermediate", "int_prior_exceptions"]), cycle)
+                marts_of_previous = _materialized_at(instance, AssetKey(["marts", "fct_exceptions"]), previous)
+                assert prior_built > marts_of_previous, (cycle, previous)
+        finally:
+            service.stop()
+
+        expected, actual = _marts(env_a, cycles[-1]), _marts(env_b, cycles[-1])
+    assert sum(len(rows) for rows in expected.values()) > 0
+    for table in MART_TABLES:
+        assert actual[table] == expected[table], f"marts.{table} differs between the backfill and recon run"
+
+
+def _finished_run(service: DagsterService, run_id: str) -> str | None:
+    run = service.graphql(RUN_STATUS, {"id": run_id})["runOrError"]
+    return run["status"] if run["status"] in ("SUCCESS", "FAILURE", "CANCELED") else None
+
+
+def _finished_backfill(service: DagsterService, backfill_id: str) -> str | None:
+    status = service.graphql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]["status"]
+    return status if status in FINISHED_BACKFILL else None
+
+
+def _materialized_at(instance, key: AssetKey, partition: str) -> float:
+    from dagster import AssetRecordsFilter
+
+    records = instance.fetch_materializations(AssetRecordsFilter(asset_key=key, asset_partitions=[partition]),
+                                              limit=1).records
+    assert records, f"{key.to_user_string()} was never materialized for {partition}"
+    return records[0].timestamp
