@@ -20,6 +20,7 @@ from recon_pipeline.operators.decisions import (ACTIONS, Decision, DecisionsRefu
                                                 record_decisions)
 from recon_pipeline.operators.mirror import mirror_decision
 from recon_pipeline.operators.sheet import read_exceptions_sheet
+from recon_pipeline.run_tags import resolution_tags, trigger_tags
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
@@ -63,7 +64,8 @@ def resolve_exception(settings: Settings, exception_id: str, action: str, reason
         rec = record_decisions(wh, checked, user)[0]
     mirror_decision(settings.landing_dir, "exception_resolutions", rec.as_row())
     if rebuild:
-        apply_from(settings, rec.effective_cycle, echo=echo, only_exceptions=True)
+        apply_from(settings, rec.effective_cycle, echo=echo, only_exceptions=True,
+                   tags=resolution_tags(exception_id, user, action))
     extra = (f", {rec.adjustment_amount} to {rec.adjustment_account}" if rec.adjustment_amount is not None else "")
     return (f"recorded {action} of {exception_id} by {user}{extra} "
             f"(effective from pay cycle {rec.effective_cycle}, id {rec.resolution_id})")
@@ -89,7 +91,8 @@ def resolve_from_xlsx(settings: Settings, path: Path, user: str, rebuild: bool =
     for r in recorded:
         mirror_decision(settings.landing_dir, "exception_resolutions", r.as_row())
     if rebuild:
-        apply_from(settings, min(r.effective_cycle for r in recorded), echo=echo, only_exceptions=True)
+        apply_from(settings, min(r.effective_cycle for r in recorded), echo=echo, only_exceptions=True,
+                   tags=trigger_tags("resolution", sheet=sheet.path.name, user=user, rows=str(len(recorded))))
     counts: dict[str, int] = {}
     for r in recorded:
         counts[r.action] = counts.get(r.action, 0) + 1
@@ -142,7 +145,8 @@ def manual_match(settings: Settings, payment_id: str, bank_line_id: str, reason:
         "manual_match_id": match_id, "payment_id": payment_id, "bank_line_id": bank_line_id, "reason": reason,
         "matched_by": user, "matched_at": now, "effective_cycle": effective})
     if rebuild:
-        apply_from(settings, effective, echo=echo, only_exceptions=False)
+        apply_from(settings, effective, echo=echo, only_exceptions=False,
+                   tags=trigger_tags("manual match", manual_match_id=match_id, user=user))
     return f"linked {payment_id} and {bank_line_id} by {user} (effective from pay cycle {effective}, id {match_id})"
 
 
@@ -174,5 +178,6 @@ def undo_manual_match(settings: Settings, manual_match_id: str, reason: str, use
         "undo_id": undo_id, "manual_match_id": manual_match_id, "reason": reason, "undone_by": user,
         "undone_at": now, "effective_cycle": effective})
     if rebuild:
-        apply_from(settings, effective, echo=echo, only_exceptions=False)
+        apply_from(settings, effective, echo=echo, only_exceptions=False,
+                   tags=trigger_tags("manual match undo", manual_match_id=manual_match_id, user=user))
     return f"undid manual match {manual_match_id} by {user} (pay cycles from {effective} rebuilt)"

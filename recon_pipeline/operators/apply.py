@@ -20,6 +20,7 @@ import os
 import time
 from typing import Callable
 
+from recon_pipeline.run_tags import trigger_tags
 from recon_pipeline.settings import Settings
 
 # Where the slice starts, and the model through which a decision reaches matching (its
@@ -29,7 +30,8 @@ MATCHING_ENTRY = "model.recon.int_closed_items"
 
 
 def apply_from(settings: Settings, first: dt.date, echo: Callable[[str], None] = print,
-               only_exceptions: bool = False) -> None:
+               only_exceptions: bool = False, tags: dict[str, str] | None = None) -> None:
+    """``tags`` say which decision the runs apply (``run_tags.resolution_tags``), for the Dagster UI."""
     from recon_pipeline.pipeline import built_cycles, rebuild_cycles
 
     cycles = sorted(c for c in built_cycles(settings) if c >= first)
@@ -37,11 +39,11 @@ def apply_from(settings: Settings, first: dt.date, echo: Callable[[str], None] =
         return
     started = time.monotonic()
     if only_exceptions and len(cycles) == 1 and _holds_state_of(settings, cycles[0]):
-        if _rebuild_exception_slice(settings, cycles[0].isoformat(), echo):
+        if _rebuild_exception_slice(settings, cycles[0].isoformat(), echo, tags):
             echo(f"decision applied in {time.monotonic() - started:.1f}s")
             return
     echo(f"rebuilding {len(cycles)} pay cycle(s) from {cycles[0]} so they show the decision")
-    rebuild_cycles(settings, [c.isoformat() for c in cycles], echo=echo)
+    rebuild_cycles(settings, [c.isoformat() for c in cycles], echo=echo, tags=tags)
     echo(f"decision applied in {time.monotonic() - started:.1f}s")
 
 
@@ -76,7 +78,8 @@ def _holds_state_of(settings: Settings, cycle: dt.date) -> bool:
         and runs[0].tags.get("dagster/partition") == cycle.isoformat()
 
 
-def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str], None]) -> bool:
+def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str], None],
+                             tags: dict[str, str] | None = None) -> bool:
     from recon_pipeline.dbt_setup import recon_dbt_project
     from recon_pipeline.definitions import CLOSE_JOB
     from recon_pipeline.pipeline import (QUIET_RUN_CONFIG, CycleResult, _load_definitions, cycle_summary,
@@ -92,7 +95,7 @@ def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str
     with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
         outcome = defs.resolve_job_def(CLOSE_JOB).execute_in_process(
             instance=instance, partition_key=cycle, asset_selection=keys, raise_on_error=False,
-            run_config=QUIET_RUN_CONFIG)
+            run_config=QUIET_RUN_CONFIG, tags=tags or trigger_tags("rebuild"))
     if not outcome.success:
         return False  # the caller falls back to a full rebuild of the cycle
     record_build(settings, cycle, fingerprint, run_id=outcome.run_id, how="exceptions slice")
