@@ -76,6 +76,8 @@ class Settings:
     warehouse_url: str | None = None
     csv_profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     accounts: tuple[Mapping[str, Any], ...] = ()
+    # The finance portal's users: name -> password hash (from `recon hash-password`), never a password.
+    portal_users: Mapping[str, str] = field(default_factory=dict)
 
     # ----- derived locations -------------------------------------------------
     @property
@@ -93,6 +95,10 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.home / "dagster"
+
+    @property
+    def portal_dir(self) -> Path:
+        return self.home / "portal"
 
     @property
     def duckdb_path(self) -> Path:
@@ -215,7 +221,24 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
         warehouse_url=env.get("RECON_WAREHOUSE_URL") or (raw.get("warehouse") or {}).get("url"),
         csv_profiles=raw.get("csv_profiles") or {},
         accounts=tuple(raw.get("accounts") or ()),
+        portal_users=_parse_portal_users(raw.get("portal") or {}),
     )
+
+
+def _parse_portal_users(portal: Any) -> dict[str, str]:
+    """``portal.users``: a mapping of user name to password hash. A plain password there would be
+    a secret at rest, so anything that is not a hash from ``recon hash-password`` is refused."""
+    if not isinstance(portal, Mapping):
+        raise ConfigError("portal must be a mapping with a users: entry")
+    users = portal.get("users") or {}
+    if not isinstance(users, Mapping):
+        raise ConfigError("portal.users must map user names to password hashes")
+    parsed: dict[str, str] = {}
+    for name, hashed in users.items():
+        if not isinstance(hashed, str) or not hashed.startswith("$argon2"):
+            raise ConfigError(f"portal.users.{name} must be a password hash from `recon hash-password`")
+        parsed[str(name)] = hashed
+    return parsed
 
 
 def _check_timezone(name: str) -> None:

@@ -1,0 +1,62 @@
+"""Line charts as inline SVG, drawn on the server.
+
+No JavaScript and no CDN: the portal's Content-Security-Policy allows neither, and a chart
+of a few dozen pay cycles is a handful of points. Values may be Decimals; they are only
+turned into pixel coordinates here.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Callable, Mapping, Sequence
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 720, 220
+LEFT, RIGHT, TOP, BOTTOM = 70, 20, 16, 34
+COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#555555")
+
+
+def line_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[Decimal | int | None]],
+               fmt: Callable[[Decimal], str] = lambda v: f"{v:,.2f}") -> Markup:
+    """An SVG line chart: one line per series, the x axis the labels (pay cycles), the y axis
+    from 0 (or the lowest value, when negative) to the highest, with a few gridlines."""
+    values = [Decimal(v) for vs in series.values() for v in vs if v is not None]
+    low = min([Decimal(0), *values])
+    high = max([Decimal(0), *values])
+    if high == low:
+        high = low + 1
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    n = len(labels)
+
+    def x(i: int) -> float:
+        return LEFT + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+
+    def y(v: Decimal) -> float:
+        return TOP + plot_h * float((high - Decimal(v)) / (high - low))
+
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for k in range(5):
+        v = low + (high - low) * k / 4
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
+                     f'<text x="{LEFT - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" '
+                     f'fill="#555">{escape(fmt(v))}</text>')
+    step = max(1, n // 8)
+    for i, label in enumerate(labels):
+        if i % step == 0 or i == n - 1:
+            parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - 12}" text-anchor="middle" font-size="11" '
+                         f'fill="#555">{escape(label)}</text>')
+    for s, (name, vs) in enumerate(series.items()):
+        colour = COLOURS[s % len(COLOURS)]
+        points = [(x(i), y(v)) for i, v in enumerate(vs) if v is not None]
+        if len(points) > 1:
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+            parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for (px, py), v in zip(points, [v for v in vs if v is not None]):
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}">'
+                         f'<title>{escape(name)}: {escape(fmt(Decimal(v)))}</title></circle>')
+        if len(series) > 1:
+            parts.append(f'<rect x="{LEFT + 10 + 110 * s}" y="{TOP}" width="10" height="10" fill="{colour}"/>'
+                         f'<text x="{LEFT + 24 + 110 * s}" y="{TOP + 9}" font-size="11">{escape(name)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -1,0 +1,73 @@
+"""Search every cycle's payments and bank lines by id, end-to-end id, bank reference, amount or
+counterparty name.
+
+Each kind of key has its own table sorted by that key (built in ``snapshot``), so a lookup
+touches a handful of row groups (DuckDB zone maps) or one index range (Postgres) instead of
+scanning millions of lines; the matching items are then read by (kind, id). Names are matched
+as substrings, but only against the small table of distinct names first.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from recon_pipeline.warehouse.connection import Warehouse
+
+MAX_RESULTS = 100
+_MAX_NAMES = 50
+_MIN_PREFIX = 4  # shorter keys match too much to be useful as prefixes
+_TOP = "\U0010ffff"  # sorts after every character: key >= q and key < q + _TOP is "starts with q"
+_AMOUNT = re.compile(r"^[+-]?\d[\d,' ]*(\.\d+)?$")
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """'1,234.50', '1234.5', '-250', "1'000.00" -> the unsigned Decimal; None when not an amount.
+    Bank lines and payments carry signs the searcher rarely knows, so the sign is dropped."""
+    text = text.strip()
+    if not _AMOUNT.match(text):
+        return None
+    try:
+        return abs(Decimal(re.sub(r"[,' +]", "", text)))
+    except InvalidOperation:
+        return None
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search(wh: Warehouse, query: str, limit: int = MAX_RESULTS) -> list[dict[str, Any]]:
+    """Items whose id, end-to-end id or bank reference equals (or starts with) the query, whose
+    amount equals it, or whose counterparty name contains it; exact key hits first."""
+    q = " ".join(query.split()).lower()
+    if not q:
+        return []
+    parts = ["select kind, item_id, 0 as rank from portal.search_keys where search_key = ?"]
+    params: list[Any] = [q]
+    if len(q) >= _MIN_PREFIX:
+        parts.append("select kind, item_id, 1 from portal.search_keys where search_key > ? and search_key < ?")
+        params += [q, q + _TOP]
+    amount = parse_amount(q)
+    if amount is not None:
+        parts.append("select kind, item_id, 2 from portal.search_amounts where amount_abs = ?")
+        params.append(amount)
+    if len(q) >= 2 and amount is None:
+        parts.append("select kind, item_id, 3 from portal.search_names where name_key in "
+                     f"(select name_key from portal.names where name_key like ? escape '\\' limit {_MAX_NAMES})")
+        params.append(f"%{_like_escape(q)}%")
+    hits = wh.fetchall(
+        "select kind, item_id, min(rank) as rank from (" + " union all ".join(parts) + ") as hits "
+        f"group by kind, item_id order by rank, kind, item_id limit {int(limit)}", params)
+    if not hits:
+        return []
+    rank = {(k, i): r for k, i, r in hits}
+    rows: list[dict[str, Any]] = []
+    for kind in ("payment", "bank_line"):
+        ids = [i for k, i, _ in hits if k == kind]
+        if ids:
+            marks = ", ".join("?" for _ in ids)
+            rows += wh.fetch_dicts(f"select * from portal.items where kind = ? and item_id in ({marks})",
+                                   [kind, *ids])
+    rows.sort(key=lambda r: (rank[(r["kind"], r["item_id"])], r["kind"], r["item_id"]))
+    return rows
