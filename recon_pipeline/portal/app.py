@@ -125,7 +125,7 @@ def create_app(settings: Settings) -> Starlette:
         labels = [c.isoformat() for c in series["cycles"]]
         charts = [
             line_chart("Match rate", labels, {"match rate": series["match_rate"]},
-                       fmt=lambda v: f"{v * 100:.0f} %"),
+                       fmt=lambda v: f"{v * 100:.0f} %", top=Decimal(1)),
             line_chart("Open exceptions", labels, {"open exceptions": series["open_exceptions"]},
                        fmt=lambda v: f"{v:,.0f}"),
             line_chart("Exposure", labels, series["exposure"], fmt=lambda v: f"{v:,.0f}"),

@@ -12,17 +12,17 @@ from typing import Callable, Mapping, Sequence
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 70, 20, 16, 34
+LEFT, RIGHT, TOP, BOTTOM = 70, 44, 16, 34
 COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#555555")
 
 
 def line_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[Decimal | int | None]],
-               fmt: Callable[[Decimal], str] = lambda v: f"{v:,.2f}") -> Markup:
+               fmt: Callable[[Decimal], str] = lambda v: f"{v:,.2f}", top: Decimal | None = None) -> Markup:
     """An SVG line chart: one line per series, the x axis the labels (pay cycles), the y axis
     from 0 (or the lowest value, when negative) to the highest, with a few gridlines."""
     values = [Decimal(v) for vs in series.values() for v in vs if v is not None]
     low = min([Decimal(0), *values])
-    high = max([Decimal(0), *values])
+    high = max([Decimal(0), *values, *([Decimal(top)] if top is not None else [])])
     if high == low:
         high = low + 1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -44,7 +44,8 @@ def line_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[
     step = max(1, n // 8)
     for i, label in enumerate(labels):
         if i % step == 0 or i == n - 1:
-            parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - 12}" text-anchor="middle" font-size="11" '
+            anchor = "end" if i == n - 1 and n > 1 else "middle"
+            parts.append(f'<text x="{x(i):.1f}" y="{HEIGHT - 12}" text-anchor="{anchor}" font-size="11" '
                          f'fill="#555">{escape(label)}</text>')
     for s, (name, vs) in enumerate(series.items()):
         colour = COLOURS[s % len(COLOURS)]
