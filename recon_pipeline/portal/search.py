@@ -43,22 +43,25 @@ def search(wh: Warehouse, query: str, limit: int = MAX_RESULTS) -> list[dict[str
     q = " ".join(query.split()).lower()
     if not q:
         return []
-    parts = ["select kind, item_id, 0 as rank from portal.search_keys where search_key = ?"]
+    cap = int(limit) + 1  # each kind of match stops early: a common name never means millions of rows
+    parts = [f"select kind, item_id, 0 as rank from portal.search_keys where search_key = ? limit {cap}"]
     params: list[Any] = [q]
     if len(q) >= _MIN_PREFIX:
-        parts.append("select kind, item_id, 1 from portal.search_keys where search_key > ? and search_key < ?")
+        parts.append(f"select kind, item_id, 1 as rank from portal.search_keys "
+                     f"where search_key > ? and search_key < ? limit {cap}")
         params += [q, q + _TOP]
     amount = parse_amount(q)
     if amount is not None:
-        parts.append("select kind, item_id, 2 from portal.search_amounts where amount_abs = ?")
+        parts.append(f"select kind, item_id, 2 as rank from portal.search_amounts where amount_abs = ? limit {cap}")
         params.append(amount)
     if len(q) >= 2 and amount is None:
-        parts.append("select kind, item_id, 3 from portal.search_names where name_key in "
-                     f"(select name_key from portal.names where name_key like ? escape '\\' limit {_MAX_NAMES})")
+        parts.append("select kind, item_id, 3 as rank from portal.search_names where name_key in "
+                     f"(select name_key from portal.names where name_key like ? escape '\\' limit {_MAX_NAMES}) "
+                     f"limit {cap}")
         params.append(f"%{_like_escape(q)}%")
     hits = wh.fetchall(
-        "select kind, item_id, min(rank) as rank from (" + " union all ".join(parts) + ") as hits "
-        f"group by kind, item_id order by rank, kind, item_id limit {int(limit)}", params)
+        "select kind, item_id, min(rank) as rank from (" + " union all ".join(f"({p})" for p in parts) +
+        f") as hits group by kind, item_id order by rank, kind, item_id limit {int(limit)}", params)
     if not hits:
         return []
     rank = {(k, i): r for k, i, r in hits}
