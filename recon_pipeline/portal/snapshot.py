@@ -38,6 +38,11 @@ _RESOLUTION_COLUMNS = (("resolution_id", "varchar"), ("exception_id", "varchar")
                        ("reason", "varchar"), ("resolved_by", "varchar"), ("resolved_at", "timestamp"),
                        ("effective_cycle", "date"))
 
+# Every cycle's row of an item, with its rank (1 = latest), first cycle and number of cycles.
+_LATEST = ("select *, row_number() over (partition by {key} order by pay_cycle desc) as cycle_rank, "
+           "min(pay_cycle) over (partition by {key}) as first_cycle, "
+           "count(*) over (partition by {key}) as cycle_count from {{t}}.{table}")
+
 # Each portal table, built from the marts (``{t}`` is the target schema). Order matters:
 # later tables read earlier ones.
 _TABLES: list[tuple[str, str]] = [
@@ -48,20 +53,8 @@ _TABLES: list[tuple[str, str]] = [
     ("bank_lines", "select * from marts.fct_bank_line_reconciliation order by bank_line_id, pay_cycle"),
     # One row per payment and per bank line: its latest cycle, what search shows.
     ("items", """
-        with payments as (
-            select *,
-                   row_number() over (partition by payment_id order by pay_cycle desc) as cycle_rank,
-                   min(pay_cycle) over (partition by payment_id) as first_cycle,
-                   count(*) over (partition by payment_id) as cycle_count
-            from {t}.payments
-        ),
-        bank_lines as (
-            select *,
-                   row_number() over (partition by bank_line_id order by pay_cycle desc) as cycle_rank,
-                   min(pay_cycle) over (partition by bank_line_id) as first_cycle,
-                   count(*) over (partition by bank_line_id) as cycle_count
-            from {t}.bank_lines
-        ),
+        with payments as ({latest_payments}),
+        bank_lines as ({latest_bank_lines}),
         latest_exceptions as (
             select exception_id, payment_id, bank_line_id,
                    row_number() over (partition by exception_id order by pay_cycle desc) as cycle_rank
@@ -92,31 +85,41 @@ _TABLES: list[tuple[str, str]] = [
             left join exception_of_line as e on e.bank_line_id = l.bank_line_id
             where l.cycle_rank = 1
         )
-        select * from final order by kind, item_id"""),
+        select row_number() over (order by kind, item_id) as item_no, *
+        from final order by item_no""".replace(
+        "{latest_payments}", _LATEST.format(key="payment_id", table="payments")).replace(
+        "{latest_bank_lines}", _LATEST.format(key="bank_line_id", table="bank_lines"))),
     # Exact and prefix lookups by payment id, bank line id, end-to-end id, bank reference.
+    # Items are referred to by their integer item_no: joining on an integer is what keeps the
+    # final lookup of a hundred items fast over millions of rows.
     ("search_keys", """
-        select lower(item_id) as search_key, kind, item_id from {t}.items
+        select lower(item_id) as search_key, item_no from {t}.items
         union all
-        select lower(end_to_end_id), kind, item_id from {t}.items where end_to_end_id is not null
+        select lower(end_to_end_id), item_no from {t}.items where end_to_end_id is not null
         union all
-        select lower(bank_reference), kind, item_id from {t}.items where bank_reference is not null
+        select lower(bank_reference), item_no from {t}.items where bank_reference is not null
         order by search_key"""),
     ("search_amounts", """
-        select abs(amount) as amount_abs, kind, item_id from {t}.items where amount is not null
+        select abs(amount) as amount_abs, item_no from {t}.items where amount is not null
         order by amount_abs"""),
+    # Few distinct counterparties: a substring match runs on them, then their numbers are
+    # looked up in the item list sorted by name number.
+    ("names", """
+        select row_number() over (order by name_key) as name_no, name_key
+        from (select distinct lower(counterparty_name) as name_key from {t}.items
+              where counterparty_name is not null) as distinct_names
+        order by name_no"""),
     ("search_names", """
-        select lower(counterparty_name) as name_key, kind, item_id from {t}.items
-        where counterparty_name is not null
-        order by name_key"""),
-    # Few distinct counterparties: a substring match runs here, then joins the sorted names.
-    ("names", "select distinct name_key from {t}.search_names order by name_key"),
+        select n.name_no, i.item_no from {t}.items as i
+        join {t}.names as n on n.name_key = lower(i.counterparty_name)
+        order by n.name_no, i.item_no"""),
 ]
 
 _POSTGRES_INDEXES = [
-    "create index on {t}.items (kind, item_id)",
+    "create index on {t}.items (item_no)",
     "create index on {t}.search_keys (search_key text_pattern_ops)",
     "create index on {t}.search_amounts (amount_abs)",
-    "create index on {t}.search_names (name_key)",
+    "create index on {t}.search_names (name_no)",
     "create index on {t}.payments (payment_id)",
     "create index on {t}.bank_lines (bank_line_id)",
     "create index on {t}.exceptions (exception_id)",
