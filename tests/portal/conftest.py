@@ -40,6 +40,7 @@ class Portal:
     url: str
     cycles: list[str]
     process: subprocess.Popen
+    log: Path
 
     def get(self, path: str, auth=(USER, PASSWORD), **kwargs) -> httpx.Response:
         return httpx.get(self.url + path, auth=auth, timeout=30, **kwargs)
@@ -80,7 +81,7 @@ def portal(tmp_path_factory) -> Portal:
             raise AssertionError(f"recon serve did not come up:\n{(tmp / 'serve.log').read_text()[-3000:]}")
         time.sleep(0.3)
     try:
-        yield Portal(home, url, [c.isoformat() for c in scenario.cycles], proc)
+        yield Portal(home, url, [c.isoformat() for c in scenario.cycles], proc, tmp / "serve.log")
     finally:
         proc.terminate()
         try:

@@ -80,3 +80,14 @@ def test_downloads_and_searches_are_in_the_audit_trail_with_the_user(portal):
     assert any(json.loads(r.details)["sha256"] == hashlib.sha256(pack.content).hexdigest() for r in downloads)
     count, broken = verify_chain(records)
     assert broken is None and count == len(records)
+
+
+def test_the_server_log_never_holds_a_password_or_the_authorization_header(portal):
+    import base64
+
+    assert portal.get("/", auth=(USER, "a-wrong-password")).status_code == 401
+    assert portal.get("/").status_code == 200
+    log = portal.log.read_text(encoding="utf-8")
+    assert "GET / HTTP/1.1" in log  # the access log is there, requests are logged
+    for secret in (PASSWORD, "a-wrong-password", base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()):
+        assert secret not in log
