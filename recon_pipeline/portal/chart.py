@@ -6,7 +6,8 @@ turned into pixel coordinates here.
 """
 from __future__ import annotations
 
-from decimal import Decimal
+import math
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Callable, Mapping, Sequence
 
 from markupsafe import Markup, escape
@@ -14,6 +15,14 @@ from markupsafe import Markup, escape
 WIDTH, HEIGHT = 720, 220
 LEFT, RIGHT, TOP, BOTTOM = 70, 44, 16, 34
 COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#555555")
+
+
+def _nice_step(span: Decimal) -> Decimal:
+    """A round gridline step (1, 2 or 5 times a power of ten) giving about five intervals."""
+    raw = span / 5
+    power = Decimal(10) ** math.floor(math.log10(raw))
+    return next(m * power for m in (Decimal(1), Decimal(2), Decimal(5), Decimal(10))
+                if m * power >= raw)
 
 
 def line_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[Decimal | int | None]],
@@ -25,6 +34,8 @@ def line_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[
     high = max([Decimal(0), *values, *([Decimal(top)] if top is not None else [])])
     if high == low:
         high = low + 1
+    step = _nice_step(high - low)
+    low, high = (low / step).to_integral_value(ROUND_FLOOR) * step, (high / step).to_integral_value(ROUND_CEILING) * step
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = len(labels)
 
@@ -36,8 +47,8 @@ def line_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[
 
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
-    for k in range(5):
-        v = low + (high - low) * k / 4
+    for k in range(int((high - low) / step) + 1):
+        v = low + step * k
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#ddd"/>'
                      f'<text x="{LEFT - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" '
                      f'fill="#555">{escape(fmt(v))}</text>')
