@@ -28,9 +28,11 @@ demo: install
 test: install services
 	$(BIN)/python -m pytest
 
-## services: make sure the services the tests talk to are up (the others start inside the tests)
+## services: make sure the services the tests talk to are up (the others start inside the tests),
+## and that Debian's chromium is there for the portal's browser tests
 services:
 	@bash scripts/ensure_postgres.sh
+	@bash scripts/ensure_chromium.sh
 
 ## ui: the Dagster UI on this project's instance ($(RECON_HOME)/dagster)
 ui: install
@@ -45,6 +47,7 @@ validate: install
 bench: install
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/close_pack_bench.py
+	$(BIN)/python bench/search_bench.py
 
 clean:
 	rm -rf $(VENV) recon_home dbt_project/target dbt_project/logs

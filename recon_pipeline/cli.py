@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="walk the chain; exit non-zero naming the first broken record")
 
+    serve = sub.add_parser("serve", help="the finance portal (read-only, behind a password)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080)
+
+    sub.add_parser("hash-password", help="read a password on standard input, print its hash for portal.users")
+
     prepare = sub.add_parser("prepare", help="build the dbt manifest (done by `make install`)")
     prepare.add_argument("--instance", action="store_true",
                          help="only write $RECON_HOME/dagster/dagster.yaml for these settings (done by `make ui`)")
@@ -95,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             prepare_instance(settings)
             print(f"Dagster instance: {settings.dagster_home / 'dagster.yaml'}")
             return 0
+        if args.command == "serve":
+            from recon_pipeline.portal.server import serve
+
+            return serve(settings, args.host, args.port)
+        if args.command == "hash-password":
+            return _hash_password()
         if args.command == "prepare":
             from recon_pipeline.dbt_setup import ensure_manifest
 
@@ -112,6 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(str(exc))
         return _fail(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
     return 2
+
+
+def _hash_password() -> int:
+    from recon_pipeline.portal.auth import hash_password
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        return _fail("no password on standard input")
+    print(hash_password(password))
+    return 0
 
 
 def _fail(reason: str) -> int:

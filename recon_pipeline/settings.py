@@ -100,6 +100,8 @@ class Settings:
     dagster_storage_url: str | None = None
     csv_profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     accounts: tuple[Mapping[str, Any], ...] = ()
+    # The finance portal's users: name -> password hash (from `recon hash-password`), never a password.
+    portal_users: Mapping[str, str] = field(default_factory=dict)
     # None when recon.yaml has no ``internal_consistency`` section: nothing of §6 runs.
     internal_consistency: InternalConsistencySettings | None = None
 
@@ -127,6 +129,10 @@ class Settings:
     @property
     def first_cycle_record(self) -> Path:
         return self.home / FIRST_CYCLE_FILE
+
+    @property
+    def portal_dir(self) -> Path:
+        return self.home / "portal"
 
     @property
     def duckdb_path(self) -> Path:
@@ -258,6 +264,7 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
         csv_profiles=raw.get("csv_profiles") or {},
         accounts=tuple(raw.get("accounts") or ()),
         internal_consistency=_internal_consistency(raw),
+        portal_users=_parse_portal_users(raw.get("portal") or {}),
     )
 
 
@@ -273,6 +280,22 @@ def _events_dirs(env_value: str | None, sources: Mapping[str, Any]) -> list[str]
         return [str(d) for d in listed]
     single = sources.get("events_dir")
     return [str(single)] if single else []
+
+
+def _parse_portal_users(portal: Any) -> dict[str, str]:
+    """``portal.users``: a mapping of user name to password hash. A plain password there would be
+    a secret at rest, so anything that is not a hash from ``recon hash-password`` is refused."""
+    if not isinstance(portal, Mapping):
+        raise ConfigError("portal must be a mapping with a users: entry")
+    users = portal.get("users") or {}
+    if not isinstance(users, Mapping):
+        raise ConfigError("portal.users must map user names to password hashes")
+    parsed: dict[str, str] = {}
+    for name, hashed in users.items():
+        if not isinstance(hashed, str) or not hashed.startswith("$argon2"):
+            raise ConfigError(f"portal.users.{name} must be a password hash from `recon hash-password`")
+        parsed[str(name)] = hashed
+    return parsed
 
 
 def _hours(section: Mapping[str, Any], key: str, default: float) -> float:
@@ -324,8 +347,9 @@ def resolve_first_cycle(home: Path, timezone: str, cutoff: dt.time) -> dt.date:
         return dt.date.fromisoformat((home / FIRST_CYCLE_FILE).read_text(encoding="utf-8").strip())
     except (OSError, ValueError):
         pass
-    local = dt.datetime.now(ZoneInfo(timezone))
-    return (local - dt.timedelta(hours=cutoff.hour, minutes=cutoff.minute, seconds=cutoff.second)).date()
+    from recon_pipeline.cycles import cycle_of  # cycles imports Settings: imported here, not at the top
+
+    return cycle_of(dt.datetime.now(dt.timezone.utc), timezone, cutoff)
 
 
 def _check_timezone(name: str) -> None:
