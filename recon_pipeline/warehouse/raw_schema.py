@@ -136,6 +136,16 @@ _TABLES = {
         size_bytes bigint not null,
         raw_bytes blob
     """,
+    "raw.quarantine_statement_lines": """
+        source_sha256 varchar not null,
+        original_name varchar not null,
+        statement_index integer not null,
+        position integer not null,
+        account_iban varchar,
+        reason varchar not null,
+        raw_value blob,
+        primary key (source_sha256, position)
+    """,
     "raw.quarantine_events": """
         message_key varchar primary key,
         origin varchar not null,
