@@ -12,6 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 
+# The biggest statement file recon takes: parsers hold a file in memory (XML several times its
+# size), and no bank sends one account-day this big (64 MiB is ~200,000 camt entries). Larger
+# files are refused at the door (SFTP) or quarantined unread (loader), named, with a reason.
+MAX_STATEMENT_BYTES = 64 * 1024 * 1024
+
+
 class StatementParseError(ValueError):
     """The file cannot be parsed. ``str(error)`` is the one-line reason shown to users."""
 

@@ -28,16 +28,13 @@ from typing import Any, Mapping
 from recon_pipeline.ids import content_id
 from recon_pipeline.landing.zone import LandedFile, LandingZone
 from recon_pipeline.statements import ParsedFile, Statement, StatementLine, StatementParseError, parse_statement
+from recon_pipeline.statements.model import MAX_STATEMENT_BYTES
 from recon_pipeline.statements.integrity import ERROR, WARNING, Finding, statement_findings
 from recon_pipeline.warehouse.connection import Warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
 from recon_pipeline.warehouse.value_checks import date_problem, first_problem, int32_problem, money_problem
 
 _MAX_REASON = 300
-# Statement files bigger than this are quarantined unread: a parser holds a file in memory
-# (several times its size for XML), and no bank sends one account-day this big. 64 MiB is
-# ~200,000 camt entries. Raise it per deployment with ``max_statement_bytes`` if ever needed.
-MAX_STATEMENT_BYTES = 64 * 1024 * 1024
 _QUARANTINE_HEAD_BYTES = 64 * 1024        # what an over-size file keeps in quarantine (all of it is landed)
 
 
@@ -67,15 +64,28 @@ def money_text(amount: Decimal) -> str:
     return format(amount.quantize(Decimal("0.00001")), "f")
 
 
+def line_identity(account: str, line: StatementLine) -> tuple:
+    """What makes a booking the same booking when a bank reports it again (CONTRACT §1.2).
+
+    With the bank's own reference: account, reference, booking date and signed amount (the
+    sign is the direction) — nothing else, because an intraday camt.052 and the day's camt.053
+    report one booking with different details (value date, end-to-end id, remittance text
+    filled in later). Without a reference: the line's content, as before.
+    """
+    if line.bank_reference:
+        return ("ref", line.bank_reference, line.booking_date, money_text(line.amount))
+    return (line.currency, line.booking_date, line.value_date, money_text(line.amount),
+            line.bank_reference, line.end_to_end_id, line.customer_reference)
+
+
 def bank_line_id(account: str, line: StatementLine, occurrence: int) -> str:
     """Content-derived id: the same booking in a re-sent or intraday+end-of-day file keeps its id.
 
-    ``occurrence`` separates genuinely identical bookings within one file (the n-th copy).
+    ``occurrence`` separates genuinely identical bookings within one statement (the n-th copy,
+    in file order: the "position" the contract names for lines without a reference). Lines
+    without a bank reference keep the id they always had.
     """
-    return content_id(
-        "bl", account, line.currency, line.booking_date, line.value_date, money_text(line.amount),
-        line.bank_reference, line.end_to_end_id, line.customer_reference, occurrence,
-    )
+    return content_id("bl", account, *line_identity(account, line), occurrence)
 
 
 def load_statement_files(wh: Warehouse, landing: LandingZone,
@@ -206,8 +216,7 @@ def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> tup
             findings.append((landed.sha256, s_index, account, f.code, f.severity, f.message))
         seen: Counter = Counter()
         for line, line_position in zip(stmt.lines, kept_positions):
-            signature = (line.currency, line.booking_date, line.value_date, money_text(line.amount),
-                         line.bank_reference, line.end_to_end_id, line.customer_reference)
+            signature = line_identity(account, line)
             occurrence = seen[signature]
             seen[signature] += 1
             line_id = bank_line_id(account, line, occurrence)

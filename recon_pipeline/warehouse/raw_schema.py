@@ -167,6 +167,24 @@ _TABLES = {
         adjustment_amount {MONEY},
         adjustment_account varchar
     """,
+    "ops.held_items": """
+        hold_id varchar primary key,
+        item_kind varchar not null,
+        item_key varchar not null,
+        pay_cycle date not null,
+        check_name varchar not null,
+        reason varchar not null,
+        held_at timestamp not null
+    """,
+    "ops.item_releases": """
+        release_id varchar primary key,
+        item_kind varchar not null,
+        item_key varchar not null,
+        action varchar not null,
+        reason varchar not null,
+        released_by varchar not null,
+        released_at timestamp not null
+    """,
     "ops.manual_matches": """
         manual_match_id varchar primary key,
         payment_id varchar not null,
