@@ -35,6 +35,8 @@ def raw_bank_statements(context: AssetExecutionContext) -> MaterializeResult:
     settings.ensure_dirs()
     landing = LandingZone(settings.landing_dir)
     inbox = scan_inbox(settings.statements_dir, landing, "statements")
+    for name, reason in inbox.refused:
+        context.log.warning(f"refused inbox file {name}: {reason}")
     with open_warehouse(settings) as wh:
         result = load_statement_files(wh, landing, settings.csv_profiles)
     for name, reason in result.quarantined:
@@ -54,6 +56,8 @@ def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
     settings.ensure_dirs()
     landing = LandingZone(settings.landing_dir)
     inbox = scan_inbox(settings.events_dir, landing, "events")
+    for name, reason in inbox.refused:
+        context.log.warning(f"refused inbox file {name}: {reason}")
     ranges_tag = context.run.tags.get("recon/kafka_ranges") if context.run else None
     if ranges_tag and settings.kafka is not None:
         from recon_pipeline.events.kafka_snapshot import land_planned_ranges

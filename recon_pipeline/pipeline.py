@@ -71,8 +71,13 @@ def pick_up(settings: Settings) -> PickupReport:
     """Land whatever is new at the configured sources (the sensors' code paths)."""
     report = PickupReport()
     landing = LandingZone(settings.landing_dir)
-    report.statement_files_new += len(scan_inbox(settings.statements_dir, landing, "statements").landed)
-    report.event_files_new += len(scan_inbox(settings.events_dir, landing, "events").landed)
+    for folder, kind in ((settings.statements_dir, "statements"), (settings.events_dir, "events")):
+        scan = scan_inbox(folder, landing, kind)
+        if kind == "statements":
+            report.statement_files_new += len(scan.landed)
+        else:
+            report.event_files_new += len(scan.landed)
+        report.notes += [f"inbox: refused {kind}/{name}: {reason}" for name, reason in scan.refused]
     if settings.sftp is not None:
         from recon_pipeline.sources.sftp import SftpSourceError, pull_statements
 
@@ -273,7 +278,17 @@ def format_cycle_line(result: CycleResult) -> str:
     unmatched = sum(int(r["payments_unmatched_count"]) + int(r["bank_lines_unmatched_count"]) for r in rows)
     exceptions = sum(int(r["payments_exception_count"]) + int(r["bank_lines_exception_count"]) for r in rows)
     broken = [r["account_iban"] for r in rows if r["balance_proof_ok"] is False]
-    proof = "balance proof OK" if not broken else f"balance proof BROKEN for {', '.join(broken)}"
+    unproven = [r["account_iban"] for r in rows if r["balance_proof_ok"] is None]
+    # "OK" only for what was proven: an account without a statement (or without both balances)
+    # has no proof at all, and saying OK for it would be signing what nobody checked.
+    if broken:
+        proof = f"balance proof BROKEN for {', '.join(broken)}"
+    elif len(unproven) == len(rows):
+        proof = "no balance proof (no statement with opening and closing balance)"
+    elif unproven:
+        proof = f"balance proof OK for {len(rows) - len(unproven)} account(s), none for {', '.join(unproven)}"
+    else:
+        proof = "balance proof OK"
     return (f"cycle {result.pay_cycle}: {len(rows)} account(s), {matched} matched, {partial} partial, "
             f"{unmatched} in flight, {exceptions} exception(s); {proof} → {result.close_pack}")
 

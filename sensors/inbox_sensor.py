@@ -25,6 +25,8 @@ def build_inbox_sensor(job_name: str = "ingest_job"):
         requests = []
         for folder, kind in ((settings.statements_dir, "statements"), (settings.events_dir, "events")):
             scan = scan_inbox(folder, landing, kind)
+            for name, reason in scan.refused:
+                context.log.warning(f"inbox {kind}: refused {name}: {reason}")
             for landed in scan.landed:
                 requests.append(RunRequest(run_key=landed.sha256, tags={
                     "recon/source": "inbox", "recon/sha256": landed.sha256, "recon/file": landed.original_name}))
