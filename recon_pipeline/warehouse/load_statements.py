@@ -28,7 +28,7 @@ from typing import Any, Mapping
 from recon_pipeline.ids import content_id
 from recon_pipeline.landing.zone import LandedFile, LandingZone
 from recon_pipeline.statements import ParsedFile, Statement, StatementLine, StatementParseError, parse_statement
-from recon_pipeline.statements.model import MAX_STATEMENT_BYTES
+from recon_pipeline.statements.model import MAX_STATEMENT_BYTES, UNREADABLE
 from recon_pipeline.statements.integrity import ERROR, WARNING, Finding, statement_findings
 from recon_pipeline.warehouse.connection import Warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
@@ -146,6 +146,7 @@ def _quarantine_file(wh: Warehouse, landed: LandedFile, data: bytes, size: int,
 def line_problem(line: StatementLine) -> str | None:
     """Why a parsed line cannot be stored as it is, or None (checked before any insert)."""
     return first_problem(
+        line.extra.get(UNREADABLE),
         money_problem(line.amount),
         date_problem(line.booking_date, "booking date"),
         date_problem(line.value_date, "value date"),
