@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -34,6 +35,10 @@ telemetry:
 
 # The command line prints one line per cycle; the full event log is in the instance (and the UI).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": os.environ.get("RECON_LOG_LEVEL", "CRITICAL")}}}}
+
+
+PID_TAG = "recon/pid"
+HOST_TAG = "recon/host"
 
 
 class PipelineError(RuntimeError):
@@ -162,7 +167,7 @@ def plan_cycles(settings: Settings, through: dt.date, only: dt.date | None = Non
     return [c.isoformat() for c in sorted(wanted)]
 
 
-def _load_definitions(settings: Settings):
+def _load_definitions(settings: Settings, echo: Callable[[str], None] = print):
     from recon_pipeline.dbt_setup import apply_dbt_env, ensure_manifest
 
     prepare_instance(settings)
@@ -175,7 +180,48 @@ def _load_definitions(settings: Settings):
 
     from recon_pipeline.definitions import build_definitions
 
-    return build_definitions(), DagsterInstance.get()
+    instance = DagsterInstance.get()
+    for note in fail_dead_runs(instance):
+        echo(note)
+    return build_definitions(), instance
+
+
+def _run_tags() -> dict[str, str]:
+    """Who runs this: the next `recon run` can tell a live run from one whose process died."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_dead_runs(instance) -> list[str]:
+    """Mark failed the runs `recon run` started on this host whose process is gone.
+
+    A run killed mid-way (SIGKILL, OOM, a reboot) never reports its end, so it would stay
+    STARTED in the instance forever, and with one run at a time queued runs would wait
+    behind it. Runs started elsewhere (the daemon, the UI) are left to Dagster's run monitoring.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    notes = []
+    host = socket.gethostname()
+    runs = instance.get_runs(filters=RunsFilter(
+        statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING], tags={HOST_TAG: host}))
+    for run in runs:
+        pid = run.tags.get(PID_TAG, "")
+        if not pid.isdigit() or int(pid) == os.getpid() or _process_alive(int(pid)):
+            continue
+        message = f"process {pid} that ran it is gone (killed mid-run); marked failed by the next recon run"
+        instance.report_run_failed(run, message=message)
+        notes.append(f"run {run.run_id[:8]} ({run.job_name}) was left STARTED: {message}")
+    return notes
 
 
 def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = None,
@@ -186,14 +232,14 @@ def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = No
     check_buildable(settings, through)
     with open_warehouse(settings):
         pass  # fail fast, with one line, when the warehouse cannot be opened
-    defs, instance = _load_definitions(settings)
+    defs, instance = _load_definitions(settings, echo)
     pickup = pick_up(settings)
     echo(f"picked up {pickup.statement_files_new} new statement file(s), {pickup.event_files_new} new "
          f"event file(s), {pickup.kafka_messages} Kafka message(s)")
     for note in pickup.notes:
         echo(note)
     ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG)
+        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG, tags=_run_tags())
     if not ingest.success:
         raise PipelineError(f"ingestion failed: {_first_error(ingest)}")
     _echo_ingest(ingest, echo)
@@ -203,7 +249,7 @@ def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = No
 
 def rebuild_cycles(settings: Settings, cycles: list[str], echo: Callable[[str], None] = print) -> list[CycleResult]:
     """Rebuild already-ingested cycles (after an operator decision), in order."""
-    defs, instance = _load_definitions(settings)
+    defs, instance = _load_definitions(settings, echo)
     return _build(settings, defs, instance, cycles, echo, frozenset(cycles))
 
 
@@ -232,7 +278,7 @@ def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable
         sink = io.StringIO() if os.environ.get("RECON_LOG_LEVEL", "CRITICAL") != "DEBUG" else None
         with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
             outcome = close_job.execute_in_process(instance=instance, partition_key=cycle, raise_on_error=False,
-                                                   run_config=QUIET_RUN_CONFIG)
+                                                   run_config=QUIET_RUN_CONFIG, tags=_run_tags())
         if not outcome.success:
             blocked = blocking_failures(settings, cycle)
             if not blocked:
