@@ -363,5 +363,6 @@ def _first_error(outcome) -> str:
                 error = error.cause
             if error is not None:
                 lines = [ln.strip() for ln in (error.message or "").splitlines() if ln.strip()]
-                return lines[0][:300] if lines else error.cls_name or "unknown error"
+                # The whole first line: a failed dbt test names its keys there (dbt_failures).
+                return lines[0] if lines else error.cls_name or "unknown error"
     return "unknown error (see the run in the Dagster UI)"

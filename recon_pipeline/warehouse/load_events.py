@@ -1,7 +1,9 @@
 """Landed event messages → ``raw.payment_events`` (or ``raw.quarantine_events``).
 
 Every message is keyed by where it came from (Kafka topic/partition/offset, or snapshot
-file sha256/line), so re-landed ranges and re-delivered files are loaded once. Duplicate
+file sha256/line), so re-landed ranges and re-delivered files are loaded once. A snapshot
+file is written in committed batches and marked loaded by its ``raw.event_files`` row, last;
+a load killed half-way is undone and redone by the next run, so the result is all or nothing. Duplicate
 *deliveries* of one event (same ``event_id`` at another offset) are kept here, as received,
 and removed in staging: raw data stays a faithful record of what arrived.
 """
@@ -22,7 +24,8 @@ _EVENT_COLUMNS = [
     "return_reason", "service", "extra_json", "origin", "source", "topic", "kafka_partition",
     "message_offset",
 ]
-BATCH_ROWS = 10_000        # rows held before they are written
+BATCH_ROWS = 10_000        # rows held before they are written ...
+BATCH_BYTES = 32 * 1024 * 1024   # ... or this many message bytes (lines may be up to 8 MiB each)
 MAX_REPORTED = 1_000       # (key, reason) pairs kept for the run's log; the counts are exact
 _QUARANTINE_COLUMNS = ["message_key", "origin", "source", "topic", "kafka_partition", "message_offset",
                        "reason", "raw_value"]
@@ -58,14 +61,14 @@ def load_event_messages(wh: Warehouse, messages: Iterable[EventMessage], result:
                         known_keys: set[str] | None, now: dt.datetime | None = None) -> tuple[int, int]:
     """Validate and insert messages not loaded before; returns (loaded, quarantined) of this batch.
 
-    Rows are written every ``BATCH_ROWS`` messages, so a hostile file (a million bad lines
+    Rows are written every ``BATCH_ROWS`` messages (or ``BATCH_BYTES``), so a hostile file (a million bad lines
     in a 2 KB gzip) costs one batch of memory, not the whole file. ``known_keys`` skips keys
     loaded earlier (Kafka ranges may overlap); ``None`` when keys are unique by construction
     (a snapshot file's keys are its sha256 and line numbers).
     """
     now = now or dt.datetime.now(dt.timezone.utc)
     events, quarantined = [], []
-    loaded = bad = 0
+    loaded = bad = held_bytes = 0
     for msg in messages:
         result.messages_seen += 1
         key = message_key(msg)
@@ -74,6 +77,7 @@ def load_event_messages(wh: Warehouse, messages: Iterable[EventMessage], result:
                 result.messages_already_loaded += 1
                 continue
             known_keys.add(key)
+        held_bytes += len(msg.value)
         try:
             ev = parse_event(msg.value, now=now)
         except EventRejected as exc:
@@ -89,10 +93,10 @@ def load_event_messages(wh: Warehouse, messages: Iterable[EventMessage], result:
                 extra_json(ev.extra) if ev.extra else None, msg.origin, msg.source, msg.topic, msg.partition,
                 msg.offset,
             ))
-        if len(events) + len(quarantined) >= BATCH_ROWS:
+        if len(events) + len(quarantined) >= BATCH_ROWS or held_bytes >= BATCH_BYTES:
             loaded += wh.bulk_insert("raw.payment_events", _EVENT_COLUMNS, events)
             bad += wh.bulk_insert("raw.quarantine_events", _QUARANTINE_COLUMNS, quarantined)
-            events, quarantined = [], []
+            events, quarantined, held_bytes = [], [], 0
     loaded += wh.bulk_insert("raw.payment_events", _EVENT_COLUMNS, events)
     bad += wh.bulk_insert("raw.quarantine_events", _QUARANTINE_COLUMNS, quarantined)
     result.events_loaded += loaded
@@ -111,7 +115,7 @@ def _until_damaged(messages: Iterable[EventMessage], damage: list[str]) -> Itera
 
 
 def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
-    """Load snapshot files and landed Kafka ranges; each file/offset once, each file in one transaction."""
+    """Load snapshot files and landed Kafka ranges; each file/offset once, each file all or nothing."""
     from recon_pipeline.events.offset_ledger import iter_landed_messages
     from recon_pipeline.events.snapshot_files import read_snapshot_file
 
@@ -123,11 +127,14 @@ def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
             continue
         file_result = EventLoadResult()
         damage: list[str] = []
+        # Batches are committed as they are written (one transaction over a million-line file
+        # would hold every row in memory); the raw.event_files row, written last, is what marks
+        # the file loaded. A load cut short left batches without it: they are removed first.
+        _forget_partial_load(wh, landed.sha256)
         try:
+            loaded, quarantined = load_event_messages(
+                wh, _until_damaged(read_snapshot_file(landed.path, landed.sha256), damage), file_result, None)
             with wh.transaction():
-                loaded, quarantined = load_event_messages(
-                    wh, _until_damaged(read_snapshot_file(landed.path, landed.sha256), damage), file_result,
-                    None)
                 if damage:
                     # The lines before the damage are loaded; the file itself is kept as evidence.
                     quarantined += _quarantine_whole_file(wh, landed, "damaged", damage[0], file_result)
@@ -136,6 +143,7 @@ def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
             # Quarantine the file as a file, named, and record it so it is never retried.
             first = (str(exc).strip().splitlines() or [""])[0]
             file_result = EventLoadResult()
+            _forget_partial_load(wh, landed.sha256)
             with wh.transaction():
                 loaded = 0
                 quarantined = _quarantine_whole_file(
@@ -154,6 +162,13 @@ def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
     with wh.transaction():
         load_event_messages(wh, iter_landed_messages(landing.root), result, known)
     return result
+
+
+def _forget_partial_load(wh: Warehouse, sha256: str) -> None:
+    """Remove what an unfinished load of a snapshot file wrote (it has no raw.event_files row)."""
+    with wh.transaction():
+        wh.execute("delete from raw.payment_events where origin = 'file' and source = ?", (sha256,))
+        wh.execute("delete from raw.quarantine_events where origin = 'file' and source = ?", (sha256,))
 
 
 def _quarantine_whole_file(wh: Warehouse, landed, what: str, reason: str, file_result: EventLoadResult) -> int:
