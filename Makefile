@@ -43,6 +43,7 @@ validate: install
 ## bench: speed and memory figures (numbers go in the README)
 bench: install
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/hostile_bench.py
 
 clean:
 	rm -rf $(VENV) recon_home dbt_project/target dbt_project/logs
