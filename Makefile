@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/close_pack_bench.py
 	$(BIN)/python bench/search_bench.py
+	$(BIN)/python bench/hostile_bench.py
 
 clean:
 	rm -rf $(VENV) recon_home dbt_project/target dbt_project/logs

@@ -17,7 +17,7 @@ import json
 import warnings
 from typing import Any, Mapping
 
-from dagster import AssetDep, AssetExecutionContext, AssetsDefinition, BetaWarning
+from dagster import AssetDep, AssetExecutionContext, AssetsDefinition, BetaWarning, Failure
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from recon_pipeline.cycles import dbt_vars_for_cycle
@@ -25,6 +25,8 @@ from recon_pipeline.dbt_setup import apply_dbt_env, recon_dbt_project
 from recon_pipeline.dagster_instance import CYCLES_POOL
 from recon_pipeline.partitions import ONE_CYCLE_PER_RUN, PREVIOUS_CYCLE, pay_cycle_partitions
 from recon_pipeline.settings import load_settings
+from recon_pipeline.warehouse.connection import open_warehouse
+from recon_pipeline.warehouse.dbt_failures import failed_test_lines
 
 
 class ReconDbtTranslator(DagsterDbtTranslator):
@@ -80,7 +82,18 @@ def build_dbt_cycle_assets(settings=None):
         dbt_vars = dbt_vars_for_cycle(context.partition_key, run_settings)
         # Unit tests of the matching rules run in the test suite, not in every cycle's build.
         args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
-        yield from dbt.cli(args, context=context).stream()
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+        if not invocation.is_successful():
+            # Name the failing tests and their keys (dagster-dbt's error names neither).
+            try:
+                run_results = invocation.get_artifact("run_results.json")
+            except Exception:  # noqa: BLE001 - dbt died before writing it: its own error is all there is
+                run_results = {}
+            with open_warehouse(run_settings) as wh:
+                failed = failed_test_lines(run_results, wh)
+            error = invocation.get_error()
+            raise Failure(description=" | ".join(failed) if failed else str(error or "dbt build failed"))
 
     return _as_one_unit(reconcile_pay_cycle)
 

@@ -36,6 +36,8 @@ def raw_bank_statements(context: AssetExecutionContext) -> MaterializeResult:
     settings.ensure_dirs()
     landing = LandingZone(settings.landing_dir)
     inbox = scan_inbox(settings.statements_dir, landing, "statements")
+    for name, reason in inbox.refused:
+        context.log.warning(f"refused inbox file {name}: {reason}")
     with open_warehouse(settings) as wh:
         result = load_statement_files(wh, landing, settings.csv_profiles)
     for name, reason in result.quarantined:
@@ -55,7 +57,12 @@ def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
     settings = load_settings()
     settings.ensure_dirs()
     landing = LandingZone(settings.landing_dir)
-    inbox_landed = sum(len(scan_inbox(folder, landing, "events").landed) for folder in settings.events_dirs)
+    inbox_landed = 0
+    for folder in settings.events_dirs:
+        inbox = scan_inbox(folder, landing, "events")
+        inbox_landed += len(inbox.landed)
+        for name, reason in inbox.refused:
+            context.log.warning(f"refused inbox file {name}: {reason}")
     ranges_tag = context.run.tags.get("recon/kafka_ranges") if context.run else None
     if ranges_tag and settings.kafka is not None:
         from recon_pipeline.events.kafka_snapshot import land_planned_ranges

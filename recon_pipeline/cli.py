@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--reason", required=True)
     match.add_argument("--by", required=True, dest="user")
 
+    release = sub.add_parser("release", help="end the hold a blocked pay cycle put on an event or bank line")
+    release.add_argument("item_key", help="the held event_id or bank_line_id (see the held_items_outstanding check)")
+    release.add_argument("--action", required=True, choices=["acknowledge", "exclude"])
+    release.add_argument("--reason", required=True)
+    release.add_argument("--by", required=True, dest="user")
+
     audit = sub.add_parser("audit", help="the hash-chained audit trail (ops.audit_log)")
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="walk the chain; exit non-zero naming the first broken record")
@@ -93,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _resolve(settings, args)
         if args.command == "match":
             return _match(settings, args)
+        if args.command == "release":
+            from recon_pipeline.holds import release_item
+
+            print(release_item(settings, args.item_key, args.action, args.reason, args.user))
+            return 0
         if args.command == "audit":
             return _audit_verify(settings)
         if args.command == "prepare" and args.instance:

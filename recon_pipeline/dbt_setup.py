@@ -36,6 +36,15 @@ def dbt_executable() -> str:
     return shutil.which("dbt") or "dbt"
 
 
+def dbt_run_executable() -> str:
+    """What the Dagster dbt resource starts: ``recon-dbt`` (dbt that dies with its run, see
+    ``dbt_child``) when installed in this environment, else dbt itself."""
+    for candidate in (Path(sys.prefix) / "bin" / "recon-dbt", Path(sys.executable).with_name("recon-dbt")):
+        if candidate.exists():
+            return str(candidate)
+    return dbt_executable()
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Environment variables ``profiles.yml`` reads, from recon's settings."""
     quiet = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}  # no phoning home from production runs
@@ -101,4 +110,4 @@ def recon_dbt_resource():
         def _cli_version(self):  # type: ignore[override]
             return version.parse(package_version("dbt-core"))
 
-    return _ReconDbtCliResource(project_dir=recon_dbt_project, dbt_executable=dbt_executable())
+    return _ReconDbtCliResource(project_dir=recon_dbt_project, dbt_executable=dbt_run_executable())

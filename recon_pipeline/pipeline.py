@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import os
+import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -26,6 +27,10 @@ from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
 
 # The command line prints one line per cycle; the full event log is in the instance (and the UI).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": os.environ.get("RECON_LOG_LEVEL", "CRITICAL")}}}}
+
+
+PID_TAG = "recon/pid"
+HOST_TAG = "recon/host"
 
 
 class PipelineError(RuntimeError):
@@ -53,9 +58,14 @@ def pick_up(settings: Settings) -> PickupReport:
     """Land whatever is new at the configured sources (the sensors' code paths)."""
     report = PickupReport()
     landing = LandingZone(settings.landing_dir)
-    report.statement_files_new += len(scan_inbox(settings.statements_dir, landing, "statements").landed)
-    for folder in settings.events_dirs:
-        report.event_files_new += len(scan_inbox(folder, landing, "events").landed)
+    for folder, kind in ((settings.statements_dir, "statements"),
+                         *((folder, "events") for folder in settings.events_dirs)):
+        scan = scan_inbox(folder, landing, kind)
+        if kind == "statements":
+            report.statement_files_new += len(scan.landed)
+        else:
+            report.event_files_new += len(scan.landed)
+        report.notes += [f"inbox: refused {kind}/{name}: {reason}" for name, reason in scan.refused]
     if settings.sftp is not None:
         from recon_pipeline.sources.sftp import SftpSourceError, pull_statements
 
@@ -160,7 +170,7 @@ def plan_cycles(settings: Settings, through: dt.date, only: dt.date | None = Non
     return [c.isoformat() for c in sorted(wanted)]
 
 
-def _load_definitions(settings: Settings):
+def _load_definitions(settings: Settings, echo: Callable[[str], None] = print):
     from recon_pipeline.dbt_setup import apply_dbt_env, ensure_manifest
 
     prepare_instance(settings)
@@ -173,7 +183,48 @@ def _load_definitions(settings: Settings):
 
     from recon_pipeline.definitions import build_definitions
 
-    return build_definitions(settings), DagsterInstance.get()
+    instance = DagsterInstance.get()
+    for note in fail_dead_runs(instance):
+        echo(note)
+    return build_definitions(settings), instance
+
+
+def _run_tags() -> dict[str, str]:
+    """Who runs this: the next `recon run` can tell a live run from one whose process died."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_dead_runs(instance) -> list[str]:
+    """Mark failed the runs `recon run` started on this host whose process is gone.
+
+    A run killed mid-way (SIGKILL, OOM, a reboot) never reports its end, so it would stay
+    STARTED in the instance forever, and with one run at a time queued runs would wait
+    behind it. Runs started elsewhere (the daemon, the UI) are left to Dagster's run monitoring.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    notes = []
+    host = socket.gethostname()
+    runs = instance.get_runs(filters=RunsFilter(
+        statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING], tags={HOST_TAG: host}))
+    for run in runs:
+        pid = run.tags.get(PID_TAG, "")
+        if not pid.isdigit() or int(pid) == os.getpid() or _process_alive(int(pid)):
+            continue
+        message = f"process {pid} that ran it is gone (killed mid-run); marked failed by the next recon run"
+        instance.report_run_failed(run, message=message)
+        notes.append(f"run {run.run_id[:8]} ({run.job_name}) was left STARTED: {message}")
+    return notes
 
 
 def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = None,
@@ -187,14 +238,14 @@ def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = No
     check_buildable(settings, through)
     with open_warehouse(settings):
         pass  # fail fast, with one line, when the warehouse cannot be opened
-    defs, instance = _load_definitions(settings)
+    defs, instance = _load_definitions(settings, echo)
     pickup = pick_up(settings)
     echo(f"picked up {pickup.statement_files_new} new statement file(s), {pickup.event_files_new} new "
          f"event file(s), {pickup.kafka_messages} Kafka message(s)")
     for note in pickup.notes:
         echo(note)
     ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG, tags=tags)
+        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG, tags={**tags, **_run_tags()})
     if not ingest.success:
         raise PipelineError(f"ingestion failed: {_first_error(ingest)}")
     _echo_ingest(ingest, echo)
@@ -224,7 +275,7 @@ def rebuild_cycles(settings: Settings, cycles: list[str], echo: Callable[[str], 
 
     Pass ``resolution_tags(exception_id, user, action)`` so the runs say which decision started
     them (default: ``recon/trigger: rebuild``)."""
-    defs, instance = _load_definitions(settings)
+    defs, instance = _load_definitions(settings, echo)
     return _build(settings, defs, instance, cycles, echo, frozenset(cycles), tags or trigger_tags("rebuild"))
 
 
@@ -253,7 +304,7 @@ def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable
         sink = io.StringIO() if os.environ.get("RECON_LOG_LEVEL", "CRITICAL") != "DEBUG" else None
         with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
             outcome = close_job.execute_in_process(instance=instance, partition_key=cycle, raise_on_error=False,
-                                                   run_config=QUIET_RUN_CONFIG, tags=tags)
+                                                   run_config=QUIET_RUN_CONFIG, tags={**(tags or {}), **_run_tags()})
         if not outcome.success:
             blocked = blocking_failures(settings, cycle)
             if not blocked:
@@ -347,5 +398,6 @@ def _first_error(outcome) -> str:
                 error = error.cause
             if error is not None:
                 lines = [ln.strip() for ln in (error.message or "").splitlines() if ln.strip()]
-                return lines[0][:300] if lines else error.cls_name or "unknown error"
+                # The whole first line: a failed dbt test names its keys there (dbt_failures).
+                return lines[0] if lines else error.cls_name or "unknown error"
     return "unknown error (see the run in the Dagster UI)"

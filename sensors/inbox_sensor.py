@@ -27,6 +27,8 @@ def build_inbox_sensor(job_name: str = "ingest_job"):
         folders = [(settings.statements_dir, "statements"), *((d, "events") for d in settings.events_dirs)]
         for folder, kind in folders:
             scan = scan_inbox(folder, landing, kind)
+            for name, reason in scan.refused:
+                context.log.warning(f"inbox {kind}: refused {name}: {reason}")
             for landed in scan.landed:
                 requests.append(RunRequest(run_key=landed.sha256, tags={
                     **trigger_tags("sensor"), "recon/source": "inbox", "recon/sha256": landed.sha256, "recon/file": landed.original_name}))

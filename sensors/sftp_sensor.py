@@ -27,6 +27,7 @@ from sensors.tick_settings import settings_or_skip
 from recon_pipeline.sources.sftp import SftpSourceError, one_line, pull_statements
 
 SENSOR_NAME = "sftp_statements_sensor"
+TICK_DEADLINE_SECONDS = 45.0
 NOT_CONFIGURED = "no SFTP source configured (set RECON_SFTP_URL)"
 
 
@@ -71,7 +72,10 @@ def build_sftp_sensor(job_name: str = "ingest_job") -> SensorDefinition:
 
         previous = read_cursor(context.cursor)
         try:
-            result = pull_statements(settings.sftp, LandingZone(settings.landing_dir), previous)
+            # Shorter than Dagster's 60 s sensor-tick timeout: a trickling server ends the pull,
+            # not the tick (the rest is taken next tick).
+            result = pull_statements(settings.sftp, LandingZone(settings.landing_dir), previous,
+                                     deadline=TICK_DEADLINE_SECONDS)
         except SftpSourceError as exc:
             # The cursor is left alone: the looks it holds are still the last good ones.
             context.log.warning("SFTP pull failed: %s", one_line(exc))

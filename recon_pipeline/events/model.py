@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from recon_pipeline.warehouse.value_checks import money_problem
+
 EVENT_TYPES = (
     "payment.initiated",
     "payment.sent",
@@ -72,8 +74,13 @@ class PaymentEvent:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def parse_event(value: bytes | str) -> PaymentEvent:
-    """Validate one message value; raise ``EventRejected`` naming the first problem found."""
+def parse_event(value: bytes | str, now: dt.datetime | None = None) -> PaymentEvent:
+    """Validate one message value; raise ``EventRejected`` naming the first problem found.
+
+    With ``now`` (the loader passes its clock), an event dated beyond tomorrow (UTC) is
+    rejected: no pay cycle that far ahead is ever built, so it would sit in the warehouse
+    unseen by every check and mart.
+    """
     if isinstance(value, bytes):
         try:
             text = value.decode("utf-8")
@@ -85,7 +92,17 @@ def parse_event(value: bytes | str) -> PaymentEvent:
         obj = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise EventRejected(f"value is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    return event_from_object(obj)
+    except RecursionError:
+        raise EventRejected("value is not usable JSON: nested too deeply") from None
+    except (ValueError, ArithmeticError) as exc:   # e.g. a number literal too long to convert
+        raise EventRejected(f"value is not usable JSON: {type(exc).__name__}: {exc}"[:200]) from None
+    event = event_from_object(obj)
+    if now is not None:
+        horizon = now.astimezone(dt.timezone.utc).date() + dt.timedelta(days=1)
+        if event.occurred_at.date() > horizon:
+            raise EventRejected(f"occurred_at {event.occurred_at.isoformat()} is beyond tomorrow "
+                                f"({horizon.isoformat()} UTC): no pay cycle that far ahead is built")
+    return event
 
 
 def event_from_object(obj: Any) -> PaymentEvent:
@@ -113,6 +130,9 @@ def event_from_object(obj: Any) -> PaymentEvent:
         raise EventRejected(f"amount is not a decimal: {obj['amount']!r}"[:200]) from None
     if amount <= 0:
         raise EventRejected(f"amount must be positive, got {amount_text}")
+    problem = money_problem(amount)
+    if problem:
+        raise EventRejected(problem[:200])
     occurred_at = parse_rfc3339(obj["occurred_at"])
     extra = {k: v for k, v in obj.items() if k not in KNOWN_FIELDS}
     return PaymentEvent(

@@ -120,7 +120,7 @@ def message_from_line(line: bytes, line_number: int, source: str) -> EventMessag
             value=_payload_bytes(obj.get("payload")),
             origin="file",
             source=source,
-            partition=_int_or_none(obj.get("partition")),
+            partition=_partition(obj.get("partition")),
             offset=line_number,
             key=_text_bytes(obj.get("key")),
             timestamp_ms=_timestamp(obj),
@@ -154,6 +154,12 @@ def _text_bytes(value: Any) -> bytes | None:
 
 def _int_or_none(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _partition(value: Any) -> int | None:
+    """A Kafka partition number as the warehouse column can hold it (32-bit), else unknown."""
+    number = _int_or_none(value)
+    return number if number is not None and 0 <= number < 2 ** 31 else None
 
 
 def _timestamp(obj: dict[str, Any]) -> int | None:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,11 +53,13 @@ class LandingZone:
         return self.land_stream(kind, _BytesReader(data), original_name, source)
 
     def land_stream(self, kind: str, stream: BinaryIO, original_name: str, source: str,
-                    expected_size: int | None = None) -> LandedFile:
+                    expected_size: int | None = None, max_bytes: int | None = None) -> LandedFile:
         """Copy a stream to a temporary file, hash it, then rename it into its content address.
 
         ``expected_size`` (e.g. the remote file's size) guards against a short read: a
-        mismatch raises ``IOError`` and nothing lands.
+        mismatch raises ``IOError`` and nothing lands. ``max_bytes`` stops a stream that goes
+        on past it (a file still growing, a hostile sender) with ``IOError``; nothing lands,
+        and the temporary ``.part`` file is removed in every case.
         """
         self._tmp.mkdir(parents=True, exist_ok=True)
         tmp_path = self._tmp / f"{uuid.uuid4().hex}.part"
@@ -70,6 +73,8 @@ class LandingZone:
                         break
                     digest.update(chunk)
                     size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise IOError(f"{original_name} is over the {max_bytes}-byte cap; not landed")
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
@@ -79,6 +84,21 @@ class LandingZone:
         finally:
             if tmp_path.exists():
                 tmp_path.unlink()
+
+    def remove_stale_parts(self, older_than_seconds: float = 3600.0) -> int:
+        """Remove ``.part`` files a killed process left behind (a live writer's are younger)."""
+        if not self._tmp.is_dir():
+            return 0
+        removed = 0
+        cutoff = time.time() - older_than_seconds
+        for path in self._tmp.glob("*.part"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                pass
+        return removed
 
     def land_file(self, kind: str, path: Path, source: str) -> LandedFile:
         with open(path, "rb") as fh:

@@ -86,7 +86,7 @@ def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str
                                          format_cycle_line)
     from recon_pipeline.warehouse.cycle_builds import cycle_fingerprint, record_build
 
-    defs, instance = _load_definitions(settings)
+    defs, instance = _load_definitions(settings, echo)
     names = set(slice_models(json.loads(recon_dbt_project.manifest_path.read_text(encoding="utf-8"))))
     keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
             if k.path[-1] in names or k.path[-1] == "close_pack"]

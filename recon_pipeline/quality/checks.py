@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from recon_pipeline.cycles import dbt_vars_for_cycle, parse_cycle
+from recon_pipeline.holds import hold_blocked_items, outstanding_holds, releases, without_released
 from recon_pipeline.quality.results import (
     BLOCKING,
     WARNING,
@@ -79,6 +80,13 @@ PYTHON_INPUT_CHECKS = (
         "Suspicious volume: an account with fewer than half the median number of booked lines of its "
         "trailing 7 cycles (judged when it has at least 3 such cycles and a median of at least 10 lines). "
         "Often a partial file or a feed cut short.",
+        "python"),
+    CheckDefinition(
+        "held_items_outstanding", "held_items", WARNING,
+        "No event or bank line is still held back by an earlier blocked cycle. A blocked cycle's failing "
+        "items are kept out of every later cycle (they would otherwise be carried forward past the gate) "
+        "until an operator runs `recon release <key> --action acknowledge|exclude`; while any is held, "
+        "this cycle's totals are incomplete.",
         "python"),
 )
 PYTHON_MART_CHECKS = (
@@ -465,7 +473,8 @@ def event_id_conflicts(wh: Warehouse, pay_cycle: str, settings: Settings) -> Che
     rows = wh.fetch_dicts(
         f"""select event_id, message_key, {cols} from raw.payment_events
             where event_id in (select event_id from raw.payment_events where occurred_at >= ? and occurred_at < ?)
-            order by event_id, message_key""", (start, end))
+            order by event_id, origin, source, topic, kafka_partition, message_offset, message_key""",
+        (start, end))
     by_id: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_id.setdefault(r["event_id"], []).append(r)
@@ -483,6 +492,17 @@ def event_id_conflicts(wh: Warehouse, pay_cycle: str, settings: Settings) -> Che
     return _result(definition, failing=failing, key_name="event_id", rows_checked=len(by_id),
                    details=details, expectation="python: all deliveries of an event_id have equal "
                                                 f"{', '.join(EVENT_CONTENT_FIELDS)}")
+
+
+def held_items_check(wh: Warehouse, pay_cycle: str) -> CheckResult:
+    """Items earlier blocked cycles hold back and no operator has released yet."""
+    definition = next(d for d in PYTHON_INPUT_CHECKS if d.check_name == "held_items_outstanding")
+    held = outstanding_holds(wh, before_cycle=parse_cycle(pay_cycle))
+    return _result(definition, failing=[f"{h['item_kind']}:{h['item_key']}" for h in held], key_name="item",
+                   rows_checked=len(held),
+                   details=[f"{h['item_kind']} {h['item_key']} held since blocked cycle {h['pay_cycle']} "
+                            f"({h['check_name']}: {h['reason']})" for h in held],
+                   expectation="python: no unreleased row in ops.held_items from an earlier cycle")
 
 
 def _short_key(message_key: str) -> str:
@@ -676,13 +696,15 @@ def run_input_checks(wh: Warehouse, pay_cycle: str, settings: Settings,
     results += validate_frame(suites["raw_statement_lines"], lines, params)
     results += validate_frame(suites["staged_bank_lines"], staged, params)
     results += validate_frame(suites["raw_statements"], statements, params)
+    results = without_released(results, releases(wh))
     python_checks = {
+        "held_items_outstanding": lambda: held_items_check(wh, pay_cycle),
         "events_event_id_conflict": lambda: event_id_conflicts(wh, pay_cycle, settings),
         "statement_missing_on_business_day": lambda: missing_statements(pay_cycle, history, counts),
         "bank_line_volume": lambda: bank_line_volume(pay_cycle, history, counts),
     }
-    for definition in PYTHON_INPUT_CHECKS:
-        results.append(_guarded(definition, python_checks[definition.check_name]))
+    python_results = [_guarded(d, python_checks[d.check_name]) for d in PYTHON_INPUT_CHECKS]
+    results += without_released(python_results, releases(wh))
     return CycleReport(pay_cycle, results, {
         "event_deliveries": len(events),
         "events": int(events["event_id"].nunique()) if len(events) else 0,
@@ -723,6 +745,7 @@ def check_cycle_inputs(wh: Warehouse, pay_cycle: str, settings: Settings,
     report = run_input_checks(wh, pay_cycle, settings, now=now)
     ensure_dq_schema(wh)
     replace_check_results(wh, pay_cycle, report.results, _datasets(input_check_definitions()))
+    hold_blocked_items(wh, pay_cycle, report.results)
     return report
 
 

@@ -13,6 +13,12 @@ The bank's server is outside our control, so everything here assumes the worst o
   size, so a dropped connection or short read lands nothing. Network hiccups are retried with
   exponential backoff; host-key and authentication failures are not (retrying cannot fix them
   and would only hammer the bank's server).
+* Nothing the server sends is unbounded: a file listed over ``max_file_bytes`` is not
+  downloaded (reported, named), a download that runs past it is stopped, and the whole pull
+  has a ``deadline``: when it passes, the connection is closed under the transfer (a server
+  trickling bytes never ends a read on its own), nothing lands, the ``.part`` file is
+  removed, and the remaining files wait for the next pull. ``.part`` files left by a killed
+  process are removed at the start of a pull.
 * Remote files are never deleted. With ``archive_dir`` configured they are moved there, and
   only after the landed copy is durable, so a crash at any point loses nothing.
 
@@ -33,10 +39,12 @@ import paramiko
 
 from recon_pipeline.landing.zone import LandedFile, LandingZone
 from recon_pipeline.settings import SftpSettings
+from recon_pipeline.statements.model import MAX_STATEMENT_BYTES
 
 log = logging.getLogger(__name__)
 
 KIND = "statements"
+DEFAULT_DEADLINE_SECONDS = 900.0     # a whole pull; the sensor passes one shorter than its tick timeout
 # Names a sender uses while a file is still being written; never taken whatever their age.
 IN_PROGRESS_SUFFIXES = (".part", ".tmp", ".filepart")
 
@@ -228,7 +236,7 @@ class _Session:
     """
 
     def __init__(self, settings: SftpSettings, retry: RetryPolicy, timeout: float,
-                 sleep: Callable[[float], None]):
+                 sleep: Callable[[float], None], deadline: float | None = None):
         self.settings = settings
         self.retry = retry
         self.timeout = timeout
@@ -236,6 +244,9 @@ class _Session:
         self._client: paramiko.SSHClient | None = None
         self._sftp: paramiko.SFTPClient | None = None
         self.connections = 0
+        self.deadline = deadline
+        self._ends_at = None if deadline is None else time.monotonic() + deadline
+        self.expired = False
 
     def sftp(self) -> paramiko.SFTPClient:
         if self._sftp is None:
@@ -253,15 +264,41 @@ class _Session:
             close_client(self._client)
         self._sftp = self._client = None
 
+    def _expire(self) -> None:
+        """Called by the deadline timer: cut the connection under whatever is running."""
+        self.expired = True
+        client = self._client
+        if client is not None:
+            transport = client.get_transport()
+            if transport is not None:
+                transport.close()
+
+    def _deadline_error(self, what: str) -> "SftpUnavailable":
+        return SftpUnavailable(f"{what} on {host_label(self.settings)} stopped: the pull's deadline of "
+                               f"{self.deadline:g}s passed (the rest waits for the next pull)")
+
     def run(self, what: str, operation: Callable[[paramiko.SFTPClient], T]) -> T:
         attempts = max(1, self.retry.attempts)
         for attempt in range(1, attempts + 1):
+            remaining = None if self._ends_at is None else self._ends_at - time.monotonic()
+            if self.expired or (remaining is not None and remaining <= 0):
+                self.expired = True
+                self.close()
+                raise self._deadline_error(what)
+            timer = None
+            if remaining is not None:
+                timer = threading.Timer(remaining, self._expire)
+                timer.daemon = True
+                timer.start()
             try:
                 return operation(self.sftp())
             except _PERMANENT:
                 self.close()
                 raise
             except Exception as exc:
+                if self.expired:
+                    self.close()
+                    raise self._deadline_error(what) from exc
                 if not is_transient(exc):
                     raise
                 self.close()
@@ -273,6 +310,9 @@ class _Session:
                 log.warning("%s failed (attempt %d of %d: %s); retrying in %.2fs",
                             what, attempt, attempts, one_line(exc), delay)
                 self._sleep(delay)
+            finally:
+                if timer is not None:
+                    timer.cancel()
         raise AssertionError("unreachable")
 
 
@@ -351,7 +391,9 @@ def pull_statements(settings: SftpSettings, landing: LandingZone,
                     retry: RetryPolicy | None = None, timeout: float = 15.0,
                     second_look_after: float | None = None,
                     clock: Callable[[], float] = time.time,
-                    sleep: Callable[[float], None] = time.sleep) -> PullResult:
+                    sleep: Callable[[float], None] = time.sleep,
+                    deadline: float | None = DEFAULT_DEADLINE_SECONDS,
+                    max_file_bytes: int = MAX_STATEMENT_BYTES) -> PullResult:
     """Land every complete statement file in ``remote_dir`` that has not been taken yet.
 
     ``previous_looks`` is the ``next_looks`` of the previous pull (``{}`` the first time).
@@ -362,11 +404,13 @@ def pull_statements(settings: SftpSettings, landing: LandingZone,
     Raises ``SftpSourceError`` when nothing could be done at all (host key, authentication,
     configuration, server unreachable after retries); once listing succeeded, per-file
     problems are reported in ``errors`` instead, so files already landed are never hidden
-    behind an exception.
+    behind an exception. ``deadline`` bounds the whole pull (seconds); ``max_file_bytes``
+    each file.
     """
     retry = retry or RetryPolicy()
     looks = _clean_looks(previous_looks)
-    session = _Session(settings, retry, timeout, sleep)
+    landing.remove_stale_parts()
+    session = _Session(settings, retry, timeout, sleep, deadline)
     result = PullResult()
     try:
         files, names = session.run("listing", lambda sftp: list_remote(sftp, settings))
@@ -380,8 +424,12 @@ def pull_statements(settings: SftpSettings, landing: LandingZone,
         result.skipped_unstable = skipped
         result.next_looks = next_looks
         for remote in taken:
+            if remote.size > max_file_bytes:
+                result.errors.append(f"{remote.name}: {remote.size} bytes, over the {max_file_bytes}-byte cap "
+                                     "for statement files; not downloaded")
+                continue
             try:
-                _take(session, settings, landing, remote, names, result)
+                _take(session, settings, landing, remote, names, result, max_file_bytes)
             except (*_PERMANENT, SftpUnavailable) as exc:
                 # The server turned hostile, refused our key, or stayed unreachable through
                 # every retry: stop (the remaining files keep their looks and are tried next
@@ -431,14 +479,15 @@ def _assess(files: list[RemoteFile], names: set[str], looks: dict[str, dict[str,
 
 
 def _take(session: _Session, settings: SftpSettings, landing: LandingZone, remote: RemoteFile,
-          names: set[str], result: PullResult) -> None:
+          names: set[str], result: PullResult, max_file_bytes: int | None = None) -> None:
     path = posixpath.join(settings.remote_dir, remote.name)
     source = source_label(settings)
 
     def download(sftp: paramiko.SFTPClient) -> LandedFile:
         with sftp.open(path, "rb") as fh:
             _start_prefetch(fh, remote.size)
-            return landing.land_stream(KIND, fh, remote.name, source, expected_size=remote.size)
+            return landing.land_stream(KIND, fh, remote.name, source, expected_size=remote.size,
+                                       max_bytes=max_file_bytes)
 
     landed = session.run(f"download of {remote.name}", download)
     look = result.next_looks[remote.name]

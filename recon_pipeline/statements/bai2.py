@@ -276,9 +276,21 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+_STRAY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_KNOWN_RECORDS = ("01", "02", "03", "16", "49", "98", "99")
+
+
 def parse_bai2(data: bytes) -> ParsedFile:
+    """Parse a BAI2 file, tolerating what real banks send when it leaves nothing ambiguous:
+    stray control characters (removed), records of an unknown type (skipped), a missing or
+    repeated 99 file trailer (every account still closed by its 49 trailer). Each is a
+    warning on the file; a missing 49 account trailer (a truncated account) is not tolerated."""
     text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
     warnings: list[str] = []
+    stray = len(_STRAY_CONTROL.findall(text))
+    if stray:
+        text = _STRAY_CONTROL.sub("", text)
+        warnings.append(f"removed {stray} stray control character(s)")
     accounts: list[_Account] = []
     group_ccy = DEFAULT_CURRENCY
     as_of: dt.date | None = None
@@ -302,6 +314,11 @@ def parse_bai2(data: bytes) -> ParsedFile:
         if line[2:3] not in (",", "") or not code.isdigit():
             raise StatementParseError(f"BAI2: line {n}: not a BAI2 record: {line[:30]!r}")
         last = None
+        if code not in _KNOWN_RECORDS:
+            warnings.append(f"line {n}: unknown record type {code!r} skipped")
+            continue
+        if file_trailer:
+            warnings.append(f"line {n}: {code} record after the 99 file trailer")
         fields = _strip_terminator(body).split(",")
         if code == "01":
             seen_header = True
@@ -342,12 +359,10 @@ def parse_bai2(data: bytes) -> ParsedFile:
                 warnings.append(f"line {n}: 98 group control total {control} != sum of 49 totals {sum(totals)}")
         elif code == "99":
             file_trailer = True
-        else:
-            raise StatementParseError(f"BAI2: line {n}: unknown record type {code!r}")
     if current is not None:
         raise StatementParseError(f"BAI2: account {current.number} has no 49 trailer (file truncated?)")
-    if not file_trailer:
-        raise StatementParseError("BAI2: no 99 file trailer (file truncated?)")
+    if not file_trailer and accounts:
+        warnings.append("no 99 file trailer (every account has its 49 trailer; file-level totals not checked)")
     if not accounts:
         raise StatementParseError("BAI2: no account (03) records")
     statements = [account.statement(warnings) for account in accounts]

@@ -474,8 +474,16 @@ def _record(record, family: str, index: int, warnings: list[str]) -> Statement:
     )
 
 
+_STRAY_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def parse_camt(data: bytes) -> ParsedFile:
     hint = _VERSION_RE.search(data[:4096].decode("latin-1"))
+    # Control characters are not allowed in XML 1.0; a bank's stray one (a bell in a name)
+    # would make the whole file unreadable, so it is removed, with a warning on the file.
+    stray = len(_STRAY_CONTROL.findall(data))
+    if stray:
+        data = _STRAY_CONTROL.sub(b"", data)
     try:
         root = _parse_xml(data)
     except StatementParseError as exc:
@@ -492,7 +500,7 @@ def parse_camt(data: bytes) -> ParsedFile:
     records = _kids(message, record_name)
     if not records:
         raise StatementParseError(f"{family}: message has no {record_name} element")
-    warnings: list[str] = []
+    warnings: list[str] = [f"removed {stray} stray control character(s)"] if stray else []
     statements = []
     for index, record in enumerate(records, start=1):
         try:

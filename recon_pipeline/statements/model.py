@@ -12,6 +12,17 @@ from decimal import Decimal
 from typing import Any
 
 
+# A parser that can read a line's amount but not when it was booked (a date not on the
+# calendar) keeps the line with ``extra[UNREADABLE] = reason``: the loader quarantines that
+# line alone, with the reason, and loads the rest of the statement.
+UNREADABLE = "unreadable"
+
+# The biggest statement file recon takes: parsers hold a file in memory (XML several times its
+# size), and no bank sends one account-day this big (64 MiB is ~200,000 camt entries). Larger
+# files are refused at the door (SFTP) or quarantined unread (loader), named, with a reason.
+MAX_STATEMENT_BYTES = 64 * 1024 * 1024
+
+
 class StatementParseError(ValueError):
     """The file cannot be parsed. ``str(error)`` is the one-line reason shown to users."""
 

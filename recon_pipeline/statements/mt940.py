@@ -23,6 +23,7 @@ from recon_pipeline.statements.model import (
     Statement,
     StatementLine,
     StatementParseError,
+    UNREADABLE,
 )
 
 _TAG_RE = re.compile(r"^:(\d{2}[A-Z]?|NS):(.*)$")
@@ -375,16 +376,20 @@ class _Builder:
         match = _LINE61_RE.match(first)
         if not match:
             raise StatementParseError(f"{where} is malformed: {first[:40]!r}")
+        # A date that is not on the calendar makes only this entry unreadable (when it was
+        # booked is unknown): it is kept, marked, and quarantined alone by the loader.
+        unreadable = None
+        entry = None
         try:
             value_date = _yymmdd(match.group("vdate"))
         except ValueError:
-            raise StatementParseError(f"{where} has an invalid value date {match.group('vdate')!r}") from None
-        entry = None
-        if match.group("edate"):
+            value_date = None
+            unreadable = f"{where} has a value date not on the calendar {match.group('vdate')!r}"
+        if match.group("edate") and value_date is not None:
             try:
                 entry = _entry_date(match.group("edate"), value_date)
             except ValueError:
-                raise StatementParseError(f"{where} has an invalid entry date {match.group('edate')!r}") from None
+                unreadable = f"{where} has an entry date not on the calendar {match.group('edate')!r}"
         try:
             amount = _amount(match.group("amount"))
         except StatementParseError as exc:
@@ -408,6 +413,7 @@ class _Builder:
             "bank_reference": _ref(bank.strip() if bank else None),
             "supplementary": " ".join(s for s in supplementary if s) or None,
             "info": [],
+            "unreadable": unreadable,
         }
 
     def build(self, kind: str, fallback_currency: str | None) -> Statement:
@@ -456,6 +462,7 @@ class _Builder:
                 "text_key_extension": info.get("text_key_extension"),
                 "transaction_text": info.get("transaction_text"),
                 "ns": "\n".join(txn["ns"]) if txn.get("ns") else None,
+                UNREADABLE: txn.get("unreadable"),
             }.items() if v
         }
         counterparty_iban = info.get("counterparty_iban")
@@ -468,7 +475,7 @@ class _Builder:
         return StatementLine(
             amount=txn["amount"],
             currency=currency,
-            booking_date=txn["entry_date"] or txn["value_date"],
+            booking_date=None if txn.get("unreadable") else (txn["entry_date"] or txn["value_date"]),
             value_date=txn["value_date"],
             bank_reference=txn["bank_reference"],
             customer_reference=txn["customer_reference"] or info.get("customer_reference"),

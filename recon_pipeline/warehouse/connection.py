@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from recon_pipeline.settings import Settings
+from recon_pipeline.warehouse.identity import WarehouseReplaced, check_missing_file, verify_identity
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -204,7 +205,21 @@ def _arrow_type(duckdb_type: str) -> Any:
 
 
 def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
-    """Open the configured warehouse: Postgres for a ``postgresql://`` URL, else the DuckDB file."""
+    """Open the configured warehouse: Postgres for a ``postgresql://`` URL, else the DuckDB file.
+
+    The warehouse must be the one this home has been using (``identity``): a missing or
+    replaced warehouse is refused with ``WarehouseUnavailable``, never recreated silently.
+    """
+    wh = _connect(settings, read_only)
+    try:
+        verify_identity(wh, settings.home, read_only=read_only)
+    except WarehouseReplaced as exc:
+        wh.close()
+        raise WarehouseUnavailable(str(exc)) from None
+    return wh
+
+
+def _connect(settings: Settings, read_only: bool) -> Warehouse:
     if settings.uses_postgres:
         import psycopg
 
@@ -218,6 +233,10 @@ def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
     import duckdb
 
     path: Path = settings.duckdb_path
+    try:
+        check_missing_file(settings.home, str(path), path)
+    except WarehouseReplaced as exc:
+        raise WarehouseUnavailable(str(exc)) from None
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = duckdb.connect(str(path), read_only=read_only)

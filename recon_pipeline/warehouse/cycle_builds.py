@@ -55,6 +55,9 @@ def cycle_fingerprint(settings: Settings, cycle: str) -> str:
         ("select count(*), max(resolution_id) from ops.exception_resolutions where effective_cycle <= ?", (day,)),
         ("select count(*), max(manual_match_id) from ops.manual_matches where effective_cycle <= ?", (day,)),
         ("select count(*), max(undo_id) from ops.manual_match_undos", ()),
+        ("select count(*), max(hold_id) from ops.held_items", ()),
+        ("select count(*), max(release_id) from ops.item_releases", ()),
+        ("select count(*) from raw.quarantine_statement_lines", ()),
     ]
     digest = hashlib.sha256()
     digest.update(_code_hash().encode())

@@ -1,7 +1,9 @@
 """Landed event messages → ``raw.payment_events`` (or ``raw.quarantine_events``).
 
 Every message is keyed by where it came from (Kafka topic/partition/offset, or snapshot
-file sha256/line), so re-landed ranges and re-delivered files are loaded once. Duplicate
+file sha256/line), so re-landed ranges and re-delivered files are loaded once. A snapshot
+file is written in committed batches and marked loaded by its ``raw.event_files`` row, last;
+a load killed half-way is undone and redone by the next run, so the result is all or nothing. Duplicate
 *deliveries* of one event (same ``event_id`` at another offset) are kept here, as received,
 and removed in staging: raw data stays a faithful record of what arrived.
 """
@@ -23,8 +25,12 @@ _EVENT_COLUMNS = [
     "return_reason", "service", "extra_json", "origin", "source", "topic", "kafka_partition",
     "message_offset",
 ]
+BATCH_ROWS = 10_000        # rows held before they are written ...
+BATCH_BYTES = 32 * 1024 * 1024   # ... or this many message bytes (lines may be up to 8 MiB each)
+MAX_REPORTED = 1_000       # (key, reason) pairs kept for the run's log; the counts are exact
 _QUARANTINE_COLUMNS = ["message_key", "origin", "source", "topic", "kafka_partition", "message_offset",
                        "reason", "raw_value"]
+_FILE_EVIDENCE_BYTES = 1024 * 1024   # a damaged/unloadable file's quarantine row keeps its head
 
 
 @dataclass
@@ -53,35 +59,50 @@ def message_key(msg: EventMessage) -> str:
 
 
 def load_event_messages(wh: Warehouse, messages: Iterable[EventMessage], result: EventLoadResult,
-                        known_keys: set[str]) -> tuple[int, int]:
-    """Validate and insert messages not loaded before; returns (loaded, quarantined) of this batch."""
+                        known_keys: set[str] | None, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Validate and insert messages not loaded before; returns (loaded, quarantined) of this batch.
+
+    Rows are written every ``BATCH_ROWS`` messages (or ``BATCH_BYTES``), so a hostile file (a million bad lines
+    in a 2 KB gzip) costs one batch of memory, not the whole file. ``known_keys`` skips keys
+    loaded earlier (Kafka ranges may overlap); ``None`` when keys are unique by construction
+    (a snapshot file's keys are its sha256 and line numbers).
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
     events, quarantined = [], []
+    loaded = bad = held_bytes = 0
     for msg in messages:
         result.messages_seen += 1
         key = message_key(msg)
-        if key in known_keys:
-            result.messages_already_loaded += 1
-            continue
-        known_keys.add(key)
+        if known_keys is not None:
+            if key in known_keys:
+                result.messages_already_loaded += 1
+                continue
+            known_keys.add(key)
+        held_bytes += len(msg.value)
         try:
-            ev = parse_event(msg.value)
+            ev = parse_event(msg.value, now=now)
         except EventRejected as exc:
             quarantined.append((key, msg.origin, msg.source, msg.topic, msg.partition, msg.offset,
                                 str(exc), msg.value))
-            result.quarantined.append((key, str(exc)))
-            continue
-        events.append((
-            key, ev.event_id, ev.event_type, ev.occurred_at.astimezone(dt.timezone.utc).replace(tzinfo=None),
-            ev.payment_id, ev.end_to_end_id, ev.batch_id, ev.amount, ev.currency, ev.direction,
-            ev.account_iban, ev.counterparty_name, ev.counterparty_iban, ev.return_reason, ev.service,
-            extra_json(ev.extra) if ev.extra else None, msg.origin, msg.source, msg.topic, msg.partition,
-            msg.offset,
-        ))
-    wh.bulk_insert("raw.payment_events", _EVENT_COLUMNS, events)
-    wh.bulk_insert("raw.quarantine_events", _QUARANTINE_COLUMNS, quarantined)
-    result.events_loaded += len(events)
-    result.messages_quarantined += len(quarantined)
-    return len(events), len(quarantined)
+            if len(result.quarantined) < MAX_REPORTED:
+                result.quarantined.append((key, str(exc)))
+        else:
+            events.append((
+                key, ev.event_id, ev.event_type, ev.occurred_at.astimezone(dt.timezone.utc).replace(tzinfo=None),
+                ev.payment_id, ev.end_to_end_id, ev.batch_id, ev.amount, ev.currency, ev.direction,
+                ev.account_iban, ev.counterparty_name, ev.counterparty_iban, ev.return_reason, ev.service,
+                extra_json(ev.extra) if ev.extra else None, msg.origin, msg.source, msg.topic, msg.partition,
+                msg.offset,
+            ))
+        if len(events) + len(quarantined) >= BATCH_ROWS or held_bytes >= BATCH_BYTES:
+            loaded += wh.bulk_insert("raw.payment_events", _EVENT_COLUMNS, events)
+            bad += wh.bulk_insert("raw.quarantine_events", _QUARANTINE_COLUMNS, quarantined)
+            events, quarantined, held_bytes = [], [], 0
+    loaded += wh.bulk_insert("raw.payment_events", _EVENT_COLUMNS, events)
+    bad += wh.bulk_insert("raw.quarantine_events", _QUARANTINE_COLUMNS, quarantined)
+    result.events_loaded += loaded
+    result.messages_quarantined += bad
+    return loaded, bad
 
 
 def _until_damaged(messages: Iterable[EventMessage], damage: list[str]) -> Iterator[EventMessage]:
@@ -95,7 +116,7 @@ def _until_damaged(messages: Iterable[EventMessage], damage: list[str]) -> Itera
 
 
 def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
-    """Load snapshot files and landed Kafka ranges; each file/offset once, each file in one transaction."""
+    """Load snapshot files and landed Kafka ranges; each file/offset once, each file all or nothing."""
     from recon_pipeline.events.offset_ledger import iter_landed_messages
     from recon_pipeline.events.snapshot_files import read_snapshot_file
 
@@ -106,33 +127,74 @@ def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
         if landed.sha256 in loaded_files:
             continue
         file_result = EventLoadResult()
-        keys: set[str] = set()
         damage: list[str] = []
-        with wh.transaction():
+        # Batches are committed as they are written (one transaction over a million-line file
+        # would hold every row in memory); the raw.event_files row, written last, is what marks
+        # the file loaded. A load cut short left batches without it: they are removed first.
+        _forget_partial_load(wh, landed.sha256)
+        try:
             loaded, quarantined = load_event_messages(
-                wh, _until_damaged(read_snapshot_file(landed.path, landed.sha256), damage), file_result, keys)
-            if damage:
-                # The lines before the damage are loaded; the file itself is kept as evidence.
-                wh.bulk_insert("raw.quarantine_events", _QUARANTINE_COLUMNS, [(
-                    f"file:{landed.sha256}:damaged", "file", landed.sha256, None, None, None,
-                    f"{landed.original_name}: {damage[0]}", landed.path.read_bytes())])
-                file_result.quarantined.append((f"file:{landed.sha256}:damaged", damage[0]))
-                quarantined += 1
-            wh.execute(
-                "insert into raw.event_files (source_sha256, original_name, source, landed_at, messages, "
-                "loaded, quarantined) values (?, ?, ?, ?, ?, ?, ?)",
-                (landed.sha256, landed.original_name, landed.source, landed.landed_at,
-                 file_result.messages_seen, loaded, quarantined))
-            audit_file_loaded(wh, "events", landed, messages=file_result.messages_seen, loaded=loaded, quarantined=quarantined)
-            if quarantined: audit_quarantine(wh, "events", landed.sha256, f"{quarantined} message(s) quarantined", keys=[k for k, _ in file_result.quarantined][:100])  # noqa: E701
+                wh, _until_damaged(read_snapshot_file(landed.path, landed.sha256), damage), file_result, None)
+            with wh.transaction():
+                if damage:
+                    # The lines before the damage are loaded; the file itself is kept as evidence.
+                    quarantined += _quarantine_whole_file(wh, landed, "damaged", damage[0], file_result)
+                _record_event_file(wh, landed, file_result.messages_seen, loaded, quarantined)
+                audit_file_loaded(wh, "events", landed, messages=file_result.messages_seen, loaded=loaded,
+                                  quarantined=quarantined)
+                if quarantined:
+                    audit_quarantine(wh, "events", landed.sha256, f"{quarantined} message(s) quarantined",
+                                     keys=[k for k, _ in file_result.quarantined][:100])
+        except Exception as exc:  # noqa: BLE001 - the warehouse refused a row nobody foresaw
+            # Quarantine the file as a file, named, and record it so it is never retried.
+            first = (str(exc).strip().splitlines() or [""])[0]
+            file_result = EventLoadResult()
+            _forget_partial_load(wh, landed.sha256)
+            with wh.transaction():
+                loaded = 0
+                quarantined = _quarantine_whole_file(
+                    wh, landed, "unloadable",
+                    f"could not be written to the warehouse ({type(exc).__name__}: {first})", file_result)
+                _record_event_file(wh, landed, 0, 0, quarantined)
+                audit_quarantine(wh, "events", landed.sha256, f"file could not be loaded: {first}",
+                                 original_name=landed.original_name)
         result.messages_seen += file_result.messages_seen
         result.events_loaded += loaded
         result.messages_quarantined += quarantined
-        result.quarantined.extend(file_result.quarantined)
+        result.quarantined.extend(file_result.quarantined[:MAX_REPORTED - len(result.quarantined)])
         result.files_loaded += 1
 
+    # Kafka ranges: keys were landed in ranges that may overlap, so loaded keys are skipped.
     known = {r[0] for r in wh.fetchall("select message_key from raw.payment_events where origin = 'kafka'")}
     known |= {r[0] for r in wh.fetchall("select message_key from raw.quarantine_events where origin = 'kafka'")}
     with wh.transaction():
         load_event_messages(wh, iter_landed_messages(landing.root), result, known)
     return result
+
+
+def _forget_partial_load(wh: Warehouse, sha256: str) -> None:
+    """Remove what an unfinished load of a snapshot file wrote (it has no raw.event_files row)."""
+    with wh.transaction():
+        wh.execute("delete from raw.payment_events where origin = 'file' and source = ?", (sha256,))
+        wh.execute("delete from raw.quarantine_events where origin = 'file' and source = ?", (sha256,))
+
+
+def _quarantine_whole_file(wh: Warehouse, landed, what: str, reason: str, file_result: EventLoadResult) -> int:
+    """One quarantine row for the file itself (its bytes are in the landing zone under its sha256)."""
+    key = f"file:{landed.sha256}:{what}"
+    size = landed.path.stat().st_size
+    with open(landed.path, "rb") as fh:
+        head = fh.read(_FILE_EVIDENCE_BYTES)
+    note = "" if size <= _FILE_EVIDENCE_BYTES else f" [first {_FILE_EVIDENCE_BYTES} of {size} bytes kept here]"
+    reason = " ".join(f"{landed.original_name}: {reason}".split())[:280] + note
+    wh.bulk_insert("raw.quarantine_events", _QUARANTINE_COLUMNS, [(
+        key, "file", landed.sha256, None, None, None, reason, head)])
+    file_result.quarantined.append((key, reason))
+    return 1
+
+
+def _record_event_file(wh: Warehouse, landed, messages: int, loaded: int, quarantined: int) -> None:
+    wh.execute(
+        "insert into raw.event_files (source_sha256, original_name, source, landed_at, messages, "
+        "loaded, quarantined) values (?, ?, ?, ?, ?, ?, ?)",
+        (landed.sha256, landed.original_name, landed.source, landed.landed_at, messages, loaded, quarantined))

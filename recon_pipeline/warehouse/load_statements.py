@@ -1,12 +1,24 @@
-"""Landed statement files → ``raw.statement_*`` tables (or ``raw.quarantine_statement_files``).
+"""Landed statement files → ``raw.statement_*`` tables (or the ``raw.quarantine_*`` tables).
 
 Each landed file is loaded once (keyed by its sha256) in one transaction, so a run killed
 half-way leaves either the whole file or nothing, and the next run picks up where it was.
-A file that cannot be parsed is quarantined with its raw bytes and a one-line reason and
-never stops the other files.
+
+What a failure costs (the rule, also in the README):
+- a *line* with a value the warehouse cannot hold (more than 5 decimals, beyond
+  DECIMAL(20,5), a date before 1900, a count past 32 bits) is quarantined alone in
+  ``raw.quarantine_statement_lines`` (its parsed fields as bytes, its position, a one-line
+  reason); the rest of its statement loads, the statement gets a ``line_quarantined`` finding
+  and its movements are those of the loaded lines (so the balance proof shows the gap);
+- a *balance or control total* that does not fit is dropped with a ``value_out_of_range``
+  finding on its statement (the proof is then "not possible", never silently OK);
+- a *file* that cannot be parsed, is over the size cap, or whose rows the warehouse still
+  refuses is quarantined as a file in ``raw.quarantine_statement_files`` (named, with a
+  reason) and is never retried: its sha256 is known from then on;
+- nothing here blocks a cycle; cycles are blocked only by the data-quality gate.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,11 +28,15 @@ from typing import Any, Mapping
 from recon_pipeline.audit.pipeline_actions import audit_file_loaded, audit_quarantine
 from recon_pipeline.ids import content_id
 from recon_pipeline.landing.zone import LandedFile, LandingZone
-from recon_pipeline.statements import ParsedFile, StatementLine, StatementParseError, parse_statement
+from recon_pipeline.statements import ParsedFile, Statement, StatementLine, StatementParseError, parse_statement
+from recon_pipeline.statements.model import MAX_STATEMENT_BYTES, UNREADABLE
+from recon_pipeline.statements.integrity import ERROR, WARNING, Finding, statement_findings
 from recon_pipeline.warehouse.connection import Warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
+from recon_pipeline.warehouse.value_checks import date_problem, first_problem, int32_problem, money_problem
 
 _MAX_REASON = 300
+_QUARANTINE_HEAD_BYTES = 64 * 1024        # what an over-size file keeps in quarantine (all of it is landed)
 
 
 @dataclass
@@ -30,6 +46,7 @@ class StatementLoadResult:
     files_quarantined: int = 0
     files_already_loaded: int = 0
     lines_loaded: int = 0
+    lines_quarantined: int = 0
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (original name, reason)
 
     def as_metadata(self) -> dict[str, Any]:
@@ -39,6 +56,7 @@ class StatementLoadResult:
             "files_quarantined": self.files_quarantined,
             "files_already_loaded": self.files_already_loaded,
             "lines_loaded": self.lines_loaded,
+            "lines_quarantined": self.lines_quarantined,
         }
 
 
@@ -47,19 +65,33 @@ def money_text(amount: Decimal) -> str:
     return format(amount.quantize(Decimal("0.00001")), "f")
 
 
+def line_identity(account: str, line: StatementLine) -> tuple:
+    """What makes a booking the same booking when a bank reports it again (CONTRACT §1.2).
+
+    With the bank's own reference: account, reference, booking date and signed amount (the
+    sign is the direction) — nothing else, because an intraday camt.052 and the day's camt.053
+    report one booking with different details (value date, end-to-end id, remittance text
+    filled in later). Without a reference: the line's content, as before.
+    """
+    if line.bank_reference:
+        return ("ref", line.bank_reference, line.booking_date, money_text(line.amount))
+    return (line.currency, line.booking_date, line.value_date, money_text(line.amount),
+            line.bank_reference, line.end_to_end_id, line.customer_reference)
+
+
 def bank_line_id(account: str, line: StatementLine, occurrence: int) -> str:
     """Content-derived id: the same booking in a re-sent or intraday+end-of-day file keeps its id.
 
-    ``occurrence`` separates genuinely identical bookings within one file (the n-th copy).
+    ``occurrence`` separates genuinely identical bookings within one statement (the n-th copy,
+    in file order: the "position" the contract names for lines without a reference). Lines
+    without a bank reference keep the id they always had.
     """
-    return content_id(
-        "bl", account, line.currency, line.booking_date, line.value_date, money_text(line.amount),
-        line.bank_reference, line.end_to_end_id, line.customer_reference, occurrence,
-    )
+    return content_id("bl", account, *line_identity(account, line), occurrence)
 
 
 def load_statement_files(wh: Warehouse, landing: LandingZone,
-                         csv_profiles: Mapping[str, Mapping[str, Any]] | None = None) -> StatementLoadResult:
+                         csv_profiles: Mapping[str, Mapping[str, Any]] | None = None,
+                         max_bytes: int = MAX_STATEMENT_BYTES) -> StatementLoadResult:
     ensure_raw_schema(wh)
     known = {r[0] for r in wh.fetchall("select source_sha256 from raw.statement_files")}
     known |= {r[0] for r in wh.fetchall("select source_sha256 from raw.quarantine_statement_files")}
@@ -69,61 +101,130 @@ def load_statement_files(wh: Warehouse, landing: LandingZone,
         if landed.sha256 in known:
             result.files_already_loaded += 1
             continue
+        size = landed.path.stat().st_size
+        if size > max_bytes:
+            with open(landed.path, "rb") as fh:
+                head = fh.read(_QUARANTINE_HEAD_BYTES)
+            _quarantine_file(wh, landed, head, size, result,
+                             f"file is {size} bytes, over the {max_bytes}-byte cap for statement files "
+                             f"(not parsed; kept whole in the landing zone as {landed.path.name})")
+            continue
         data = landed.path.read_bytes()
         try:
             parsed = parse_statement(data, landed.original_name, csv_profiles=csv_profiles)
         except StatementParseError as exc:
-            _quarantine(wh, landed, data, str(exc))
-            result.files_quarantined += 1
-            result.quarantined.append((landed.original_name, str(exc)))
+            _quarantine_file(wh, landed, data, size, result, str(exc))
             continue
         except Exception as exc:  # a parser bug must not stop the other files either
-            reason = f"parser error {type(exc).__name__}: {exc}"
-            _quarantine(wh, landed, data, reason)
-            result.files_quarantined += 1
-            result.quarantined.append((landed.original_name, reason))
+            _quarantine_file(wh, landed, data, size, result, f"parser error {type(exc).__name__}: {exc}")
             continue
-        result.lines_loaded += _insert_parsed(wh, landed, parsed)
+        try:
+            loaded, bad = _insert_parsed(wh, landed, parsed)
+        except Exception as exc:  # noqa: BLE001 - the warehouse refused a row we did not foresee
+            first = (str(exc).strip().splitlines() or [""])[0]
+            _quarantine_file(wh, landed, data, size, result,
+                             f"could not be written to the warehouse ({type(exc).__name__}: {first})")
+            continue
+        result.lines_loaded += loaded
+        result.lines_quarantined += bad
         result.files_loaded += 1
     return result
 
 
-def _quarantine(wh: Warehouse, landed: LandedFile, data: bytes, reason: str) -> None:
+def _quarantine_file(wh: Warehouse, landed: LandedFile, data: bytes, size: int,
+                     result: StatementLoadResult, reason: str) -> None:
     one_line = " ".join(reason.split())[:_MAX_REASON] or "unparseable file"
     wh.execute(
         "insert into raw.quarantine_statement_files "
         "(source_sha256, original_name, source, landed_at, reason, size_bytes, raw_bytes) "
         "values (?, ?, ?, ?, ?, ?, ?)",
-        (landed.sha256, landed.original_name, landed.source, landed.landed_at, one_line, len(data), data),
+        (landed.sha256, landed.original_name, landed.source, landed.landed_at, one_line, size, data),
     )
+    result.files_quarantined += 1
+    result.quarantined.append((landed.original_name, one_line))
     audit_quarantine(wh, "statements", landed.sha256, one_line, original_name=landed.original_name)
 
 
-def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> int:
-    from recon_pipeline.statements.integrity import statement_findings
+def line_problem(line: StatementLine) -> str | None:
+    """Why a parsed line cannot be stored as it is, or None (checked before any insert)."""
+    return first_problem(
+        line.extra.get(UNREADABLE),
+        money_problem(line.amount),
+        date_problem(line.booking_date, "booking date"),
+        date_problem(line.value_date, "value date"),
+        int32_problem(line.batch_count, "batch count"),
+        *(money_problem(d.amount, f"detail {i + 1} amount") for i, d in enumerate(line.details)),
+    )
 
-    statements, findings, lines, details = [], [], [], []
+
+def _fitting_statement(stmt: Statement, kept: list[StatementLine]) -> tuple[Statement, list[Finding]]:
+    """The statement with only its storable lines, and any balance or total that does not fit
+    dropped; a finding for each dropped value."""
+    findings = []
+    changes: dict[str, Any] = {"lines": kept}
+    for name, what in (("opening_balance", "opening balance"), ("closing_balance", "closing balance"),
+                       ("control_sum", "control sum")):
+        problem = money_problem(getattr(stmt, name), what)
+        if problem:
+            changes[name] = None
+            findings.append(Finding("value_out_of_range", ERROR, f"{problem}; not kept"))
+    for name, what in (("opening_date", "opening date"), ("closing_date", "closing date")):
+        problem = date_problem(getattr(stmt, name), what)
+        if problem:
+            changes[name] = None
+            findings.append(Finding("value_out_of_range", WARNING, f"{problem}; not kept"))
+    problem = int32_problem(stmt.control_entry_count, "control entry count")
+    if problem:
+        changes["control_entry_count"] = None
+        findings.append(Finding("value_out_of_range", WARNING, f"{problem}; not kept"))
+    return dataclasses.replace(stmt, **changes), findings
+
+
+def _line_bytes(line: StatementLine) -> bytes:
+    """The parsed fields of a quarantined line, as JSON (exact decimal text, nothing rounded)."""
+    return json.dumps(dataclasses.asdict(line), default=str, sort_keys=True).encode("utf-8")
+
+
+def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> tuple[int, int]:
+    """Insert one parsed file in one transaction; returns (lines loaded, lines quarantined)."""
+    statements, findings, lines, details, bad_lines = [], [], [], [], []
     position = 0
-    for s_index, stmt in enumerate(parsed.statements):
-        account = (stmt.account or "").replace(" ", "")
+    for s_index, original in enumerate(parsed.statements):
+        account = (original.account or "").replace(" ", "")
         statement_key = content_id("st", landed.sha256, s_index)
+        kept: list[StatementLine] = []
+        kept_positions: list[int] = []
+        for line in original.lines:
+            problem = line_problem(line)
+            if problem:
+                bad_lines.append((landed.sha256, landed.original_name, s_index, position, account,
+                                  f"line {position + 1}: {problem}"[:_MAX_REASON], _line_bytes(line)))
+            else:
+                kept.append(line)
+                kept_positions.append(position)
+            position += 1
+        stmt, value_findings = _fitting_statement(original, kept)
+        if len(kept) < len(original.lines):
+            value_findings.append(Finding(
+                "line_quarantined", ERROR,
+                f"{len(original.lines) - len(kept)} line(s) of this statement quarantined "
+                "(see raw.quarantine_statement_lines); movements and balance proof cover the loaded lines only"))
         statements.append((
             statement_key, landed.sha256, s_index, parsed.format, account, stmt.currency,
             stmt.statement_id, stmt.opening_balance, stmt.closing_balance, stmt.opening_date,
             stmt.closing_date, len(stmt.lines), stmt.movements, stmt.balanced,
             stmt.control_entry_count, stmt.control_sum,
         ))
-        for f in statement_findings(stmt):
+        for f in [*statement_findings(stmt), *value_findings]:
             findings.append((landed.sha256, s_index, account, f.code, f.severity, f.message))
         seen: Counter = Counter()
-        for line in stmt.lines:
-            signature = (line.currency, line.booking_date, line.value_date, money_text(line.amount),
-                         line.bank_reference, line.end_to_end_id, line.customer_reference)
+        for line, line_position in zip(stmt.lines, kept_positions):
+            signature = line_identity(account, line)
             occurrence = seen[signature]
             seen[signature] += 1
             line_id = bank_line_id(account, line, occurrence)
             lines.append((
-                line_id, landed.sha256, landed.original_name, position, s_index, statement_key, account,
+                line_id, landed.sha256, landed.original_name, line_position, s_index, statement_key, account,
                 line.currency or stmt.currency, line.booking_date, line.value_date, line.amount,
                 line.bank_reference, line.customer_reference, line.end_to_end_id, line.batch_id,
                 line.batch_count, line.return_reason, line.counterparty_name, line.counterparty_iban,
@@ -132,11 +233,10 @@ def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> int
             ))
             for d_index, d in enumerate(line.details):
                 details.append((
-                    line_id, landed.sha256, position, d_index, d.end_to_end_id, d.amount, d.currency,
+                    line_id, landed.sha256, line_position, d_index, d.end_to_end_id, d.amount, d.currency,
                     d.instruction_id, d.payment_info_id, d.counterparty_name, d.counterparty_iban,
                     d.remittance_info, d.return_reason,
                 ))
-            position += 1
     with wh.transaction():
         wh.bulk_insert("raw.statements", [
             "statement_key", "source_sha256", "statement_index", "format", "account_iban", "currency",
@@ -154,6 +254,9 @@ def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> int
             "bank_line_id", "source_sha256", "position", "detail_index", "end_to_end_id", "amount",
             "currency", "instruction_id", "payment_info_id", "counterparty_name", "counterparty_iban",
             "remittance_info", "return_reason"], details)
+        wh.bulk_insert("raw.quarantine_statement_lines", [
+            "source_sha256", "original_name", "statement_index", "position", "account_iban", "reason",
+            "raw_value"], bad_lines)
         # The file row goes last: its presence is what marks the file as loaded.
         wh.execute(
             "insert into raw.statement_files (source_sha256, original_name, source, landed_at, format, "
@@ -162,4 +265,4 @@ def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> int
              len(parsed.statements), len(lines), json.dumps(parsed.warnings) if parsed.warnings else None),
         )
         audit_file_loaded(wh, "statements", landed, format=parsed.format, lines=len(lines))
-    return len(lines)
+    return len(lines), len(bad_lines)

@@ -136,6 +136,16 @@ _TABLES = {
         size_bytes bigint not null,
         raw_bytes blob
     """,
+    "raw.quarantine_statement_lines": """
+        source_sha256 varchar not null,
+        original_name varchar not null,
+        statement_index integer not null,
+        position integer not null,
+        account_iban varchar,
+        reason varchar not null,
+        raw_value blob,
+        primary key (source_sha256, position)
+    """,
     "raw.quarantine_events": """
         message_key varchar primary key,
         origin varchar not null,
@@ -156,6 +166,24 @@ _TABLES = {
         effective_cycle date not null,
         adjustment_amount {MONEY},
         adjustment_account varchar
+    """,
+    "ops.held_items": """
+        hold_id varchar primary key,
+        item_kind varchar not null,
+        item_key varchar not null,
+        pay_cycle date not null,
+        check_name varchar not null,
+        reason varchar not null,
+        held_at timestamp not null
+    """,
+    "ops.item_releases": """
+        release_id varchar primary key,
+        item_kind varchar not null,
+        item_key varchar not null,
+        action varchar not null,
+        reason varchar not null,
+        released_by varchar not null,
+        released_at timestamp not null
     """,
     "ops.manual_matches": """
         manual_match_id varchar primary key,

@@ -4,7 +4,9 @@ asyncssh serves SFTP from a temporary directory (chrooted) in a background threa
 own event loop, with throwaway host and client keys made per test session. The bank's server
 is what the code under test must survive, so the server here can also misbehave on request:
 ``control.drop_reads = n`` cuts the next ``n`` downloads off mid-transfer by aborting the
-connection after part of the file has been sent.
+connection after part of the file has been sent; ``control.trickle_bytes = n`` makes every
+read return at most ``n`` bytes after ``control.trickle_delay`` seconds (a stalling server
+that never quite stops).
 
 If the server cannot start the test fails with the reason; an SFTP test that silently
 skips would hide exactly the failures it exists to catch.
@@ -34,6 +36,8 @@ class ServerControl:
     drop_reads: int = 0               # how many more downloads to cut off mid-transfer
     drop_after_bytes: int = 64 * 1024
     drops: int = 0                    # downloads cut off so far
+    trickle_bytes: int = 0            # > 0: each read returns at most this many bytes ...
+    trickle_delay: float = 0.0        # ... after this pause
     connections: int = 0              # TCP connections accepted (host-key failures included)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,7 +72,9 @@ class _ChrootedSFTP(asyncssh.SFTPServer):
         self._served = 0
         self._dropping: bool | None = None
 
-    def read(self, file_obj: Any, offset: int, size: int) -> bytes:
+    def read(self, file_obj: Any, offset: int, size: int) -> Any:
+        if self._control.trickle_bytes:
+            return self._trickle(file_obj, offset, size)
         if self._dropping is None:
             self._dropping = self._control.claim_drop()
         data = super().read(file_obj, offset, size)
@@ -80,6 +86,11 @@ class _ChrootedSFTP(asyncssh.SFTPServer):
             self.connection.abort()
             raise asyncssh.SFTPFailure("connection dropped by the test server")
         return data
+
+
+    async def _trickle(self, file_obj: Any, offset: int, size: int) -> bytes:
+        await asyncio.sleep(self._control.trickle_delay)
+        return super().read(file_obj, offset, min(size, self._control.trickle_bytes))
 
 
 @dataclass

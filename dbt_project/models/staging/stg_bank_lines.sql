@@ -1,18 +1,32 @@
-{#- Booked bank lines, deduplicated by content id: the same booking delivered in two files
-    (a re-sent statement, an intraday report followed by the day's statement) counts once,
-    attributed deterministically to the lowest (file sha256, position). -#}
+{#- Booked bank lines, one per bank_line_id (CONTRACT §1.2): the same booking reported again
+    (a statement re-sent under a new message id, an intraday camt.052 followed by the day's
+    camt.053) counts once. Lines a blocked cycle holds back (stg_held_items) are left out. The delivery kept is the same run after run: an end-of-day statement
+    over an intraday report or notification, then the lowest (file sha256, position). -#}
 with source as (
     select * from {{ source('raw', 'statement_lines') }}
 ),
 
+statements as (
+    select * from {{ source('raw', 'statements') }}
+),
+
+held as (
+    select item_key from {{ ref('stg_held_items') }} where item_kind = 'bank_line'
+),
+
 booked as (
     select
-        *,
-        row_number() over (partition by bank_line_id order by source_sha256, position) as delivery_rank
-    from source
-    where entry_status = 'BOOK'
-      and booking_date is not null
-      and amount <> 0
+        l.*,
+        row_number() over (
+            partition by l.bank_line_id
+            order by {{ intraday_statement_rank('s.format') }}, l.source_sha256, l.position
+        ) as delivery_rank
+    from source as l
+    left join statements as s on s.statement_key = l.statement_key
+    where l.entry_status = 'BOOK'
+      and l.booking_date is not null
+      and l.amount <> 0
+      and l.bank_line_id not in (select item_key from held)
 ),
 
 final as (

@@ -1,5 +1,9 @@
 {#- Statements with their balance proof; a statement belongs to the cycle of its closing date
-    (or, without one, of its last booking). -#}
+    (or, without one, of its last booking). A statement that reports bookings already reported
+    is left out, so its movements count once (CONTRACT §1.2): the same statement re-sent under
+    a new message id (same account, period, balances, movements and entry count: the first by
+    file sha256 is kept), and an intraday report or notification (camt.052/054, MT942) on a
+    day the account also has an end-of-day statement. -#}
 with statements as (
     select * from {{ source('raw', 'statements') }}
 ),
@@ -10,25 +14,47 @@ last_booking as (
     group by statement_key
 ),
 
-final as (
+dated as (
     select
-        s.statement_key,
-        s.source_sha256,
-        s.statement_index,
-        s.format,
-        s.account_iban,
-        s.currency,
-        s.statement_id,
-        s.opening_balance,
-        s.closing_balance,
-        s.opening_date,
-        s.closing_date,
-        s.entry_count,
-        s.movements,
-        s.balanced,
+        s.*,
+        {{ intraday_statement_rank('s.format') }} as is_intraday,
         coalesce(s.closing_date, b.last_booking_date, s.opening_date) as pay_cycle
     from statements as s
     left join last_booking as b on b.statement_key = s.statement_key
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by account_iban, currency, opening_date, closing_date, opening_balance,
+                         closing_balance, movements, entry_count
+            order by is_intraday, source_sha256, statement_index
+        ) as resend_rank,
+        min(is_intraday) over (partition by account_iban, pay_cycle) as day_has_end_of_day
+    from dated
+),
+
+final as (
+    select
+        statement_key,
+        source_sha256,
+        statement_index,
+        format,
+        account_iban,
+        currency,
+        statement_id,
+        opening_balance,
+        closing_balance,
+        opening_date,
+        closing_date,
+        entry_count,
+        movements,
+        balanced,
+        pay_cycle
+    from ranked
+    where resend_rank = 1
+      and not (is_intraday = 1 and day_has_end_of_day = 0)
 )
 
 select * from final
