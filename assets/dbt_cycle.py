@@ -4,7 +4,7 @@ The partition key becomes dbt vars through ``dbt_vars_for_cycle`` (pure, tested)
 backfill in the UI, the end-of-cycle schedule and ``recon run`` build a cycle identically.
 """
 
-import json
+import os
 from typing import Any, Mapping
 
 from dagster import AssetExecutionContext
@@ -12,7 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from assets.ingestion import WAREHOUSE_POOL
 from recon_pipeline.cycles import dbt_vars_for_cycle
-from recon_pipeline.dbt_setup import apply_dbt_env, recon_dbt_project
+from recon_pipeline.dbt_setup import apply_dbt_env, dbt_cycle_invocation, keep_partial_parse, recon_dbt_project
 from recon_pipeline.partitions import ONE_CYCLE_PER_RUN, pay_cycle_partitions
 from recon_pipeline.settings import load_settings
 
@@ -61,8 +61,13 @@ def build_dbt_cycle_assets(settings=None):
         run_settings = load_settings()
         apply_dbt_env(run_settings)
         dbt_vars = dbt_vars_for_cycle(context.partition_key, run_settings)
+        # The cycle goes in the environment, so dbt's partial parsing holds from cycle to cycle.
+        vars_args, cycle_env = dbt_cycle_invocation(dbt_vars)
+        os.environ.update(cycle_env)
         # Unit tests of the matching rules run in the test suite, not in every cycle's build.
-        args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
-        yield from dbt.cli(args, context=context).stream()
+        args = ["build", "--exclude-resource-type", "unit_test", *vars_args]
+        invocation = dbt.cli(args, context=context)
+        yield from invocation.stream()
+        keep_partial_parse(invocation.target_path)
 
     return reconcile_pay_cycle
