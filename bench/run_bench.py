@@ -73,7 +73,9 @@ def fresh_home(work: Path, scenario_dir: Path) -> tuple[Path, dict[str, str]]:
 
 def naive(scenario_dir: Path) -> dict:
     result = run_measured([sys.executable, str(ROOT / "bench" / "naive_recon.py"), str(scenario_dir)], dict(os.environ))
-    figures = json.loads(result["stdout"].strip().splitlines()[-1]) if result["returncode"] == 0 else {}
+    if result["returncode"] != 0:
+        return {"seconds": result["seconds"], "peak_mib": result["peak_mib"], "failed": result["stderr"][-500:]}
+    figures = json.loads(result["stdout"].strip().splitlines()[-1])
     return {"seconds": result["seconds"], "peak_mib": result["peak_mib"], **{k: v for k, v in figures.items() if k != "seconds"}}
 
 

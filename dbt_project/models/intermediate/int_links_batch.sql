@@ -26,15 +26,9 @@ detail_rule as (
     select * from rules where strategy = 'batch_details'
 ),
 
--- Equality joins first: each detail's reference pair meets its payment by id here, materialized, and
--- its bank line by id below; only then are amounts, signs and dates compared. Left to the
--- planner, the payment-to-line comparisons (currency, sign) become a hash join of every open
--- payment with every open line (tens of millions of rows at 20,000 payments a day).
+-- Equality joins first: pair to payment by id here (materialized), to line by id below.
 detail_payment_pairs as materialized (
-    select dp.bank_line_id, dp.detail_index, dp.payment_id, dp.reference_level,
-           p.signed_amount, p.currency, p.sent_cycle
-    from {{ ref('int_detail_reference_pairs') }} as dp
-    inner join payments as p on p.payment_id = dp.payment_id
+    {{ pairs_with_payment(ref('int_detail_reference_pairs'), 'payments') }}
 ),
 
 detail_candidates as (

@@ -24,14 +24,9 @@ lines as (
     where not exists (select 1 from used as u where u.bank_line_id = l.bank_line_id)
 ),
 
--- Equality joins first: each reference pair meets its payment by id here, materialized, and
--- its bank line by id below; only then are amounts, signs and dates compared. Left to the
--- planner, the payment-to-line comparisons (currency, sign) become a hash join of every open
--- payment with every open line (tens of millions of rows at 20,000 payments a day).
+-- Equality joins first: pair to payment by id here (materialized), to line by id below.
 payment_pairs as materialized (
-    select rp.payment_id, rp.bank_line_id, rp.reference_level, p.signed_amount, p.currency, p.sent_cycle
-    from {{ ref('int_reference_pairs') }} as rp
-    inner join payments as p on p.payment_id = rp.payment_id
+    {{ pairs_with_payment(ref('int_reference_pairs'), 'payments') }}
 ),
 
 candidates as (

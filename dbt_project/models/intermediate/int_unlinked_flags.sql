@@ -35,20 +35,14 @@ open_payments as (
     where not exists (select 1 from current_links as c where c.payment_id = p.payment_id)
 ),
 
--- Equality joins first: each reference pair meets its payment by id here, materialized, and
--- its bank line by id below; only then are signs and amounts compared (left to the planner,
--- the sign comparison becomes a hash join of every payment with every open line).
+-- Equality joins first: pair to payment by id here (materialized), to line by id below.
 settled_pairs as materialized (
-    select rp.bank_line_id, rp.payment_id, p.signed_amount
-    from {{ ref('int_reference_pairs') }} as rp
-    inner join payments as p on p.payment_id = rp.payment_id
+    {{ pairs_with_payment(ref('int_reference_pairs'), 'payments', ['p.signed_amount']) }}
     where exists (select 1 from settled_payments as s where s.payment_id = p.payment_id)
 ),
 
 open_pairs as materialized (
-    select rp.bank_line_id, rp.payment_id, p.signed_amount
-    from {{ ref('int_reference_pairs') }} as rp
-    inner join open_payments as p on p.payment_id = rp.payment_id
+    {{ pairs_with_payment(ref('int_reference_pairs'), 'open_payments', ['p.signed_amount']) }}
 ),
 
 duplicates as (
