@@ -13,7 +13,7 @@ the lineage between cycles and marks later cycles stale when an earlier one is r
 backfill of a range also rebuilds the cycles after it, which start from its results).
 """
 
-import json
+import os
 import warnings
 from typing import Any, Mapping
 
@@ -21,8 +21,8 @@ from dagster import AssetDep, AssetExecutionContext, AssetsDefinition, BetaWarni
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from recon_pipeline.cycles import dbt_vars_for_cycle
-from recon_pipeline.dbt_setup import apply_dbt_env, recon_dbt_project
 from recon_pipeline.dagster_instance import CYCLES_POOL
+from recon_pipeline.dbt_setup import apply_dbt_env, dbt_cycle_invocation, keep_partial_parse, recon_dbt_project
 from recon_pipeline.partitions import ONE_CYCLE_PER_RUN, PREVIOUS_CYCLE, pay_cycle_partitions
 from recon_pipeline.settings import load_settings
 from recon_pipeline.warehouse.connection import open_warehouse
@@ -80,10 +80,14 @@ def build_dbt_cycle_assets(settings=None):
         run_settings = load_settings()
         apply_dbt_env(run_settings)
         dbt_vars = dbt_vars_for_cycle(context.partition_key, run_settings)
+        # The cycle goes in the environment, so dbt's partial parsing holds from cycle to cycle.
+        vars_args, cycle_env = dbt_cycle_invocation(dbt_vars)
+        os.environ.update(cycle_env)
         # Unit tests of the matching rules run in the test suite, not in every cycle's build.
-        args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
+        args = ["build", "--exclude-resource-type", "unit_test", *vars_args]
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
+        keep_partial_parse(invocation.target_path)
         if not invocation.is_successful():
             # Name the failing tests and their keys (dagster-dbt's error names neither).
             try:

@@ -23,7 +23,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from assets.ingestion import WAREHOUSE_POOL
+from recon_pipeline.dagster_instance import CYCLES_POOL
 from recon_pipeline.consistency.counts import ParticipantCounts, read_participant_counts
 from recon_pipeline.settings import load_settings
 from recon_pipeline.warehouse.connection import open_warehouse
@@ -72,7 +72,7 @@ def build_internal_consistency_check(partitions_def: PartitionsDefinition) -> As
             description="Per participant service: reported, late, missing, disagreeing (CONTRACT §6). "
                         "WARN while any internal exception is open; never blocks the close pack.")
 
-    @multi_asset_check(specs=[spec], name="cycle_internal_consistency", pool=WAREHOUSE_POOL,
+    @multi_asset_check(specs=[spec], name="cycle_internal_consistency", pool=CYCLES_POOL,
                        description="Our own services' agreement for the pay cycle (CONTRACT §6).")
     def cycle_internal_consistency(context: AssetCheckExecutionContext):
         cycle = dt.date.fromisoformat(context.partition_key)

@@ -9,7 +9,7 @@ appends the access records the portal spooled meanwhile (downloads, searches) to
 """
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from assets.ingestion import WAREHOUSE_POOL
+from recon_pipeline.dagster_instance import CYCLES_POOL
 from recon_pipeline.audit import drain_spool
 from recon_pipeline.partitions import ONE_CYCLE_PER_RUN
 from recon_pipeline.portal.snapshot import publish_snapshot
@@ -19,7 +19,7 @@ from recon_pipeline.warehouse.connection import open_warehouse
 
 def build_portal_snapshot_asset(partitions_def):
     @asset(name="portal_snapshot", group_name="reports", partitions_def=partitions_def,
-           deps=[AssetKey("close_pack")], backfill_policy=ONE_CYCLE_PER_RUN, pool=WAREHOUSE_POOL,
+           deps=[AssetKey("close_pack")], backfill_policy=ONE_CYCLE_PER_RUN, pool=CYCLES_POOL,
            kinds={"duckdb"},
            description="What the finance portal (`recon serve`) reads: marts and sorted search tables, "
                        "published atomically; drains the portal's spooled audit records first.")

@@ -7,10 +7,13 @@ deployment. The manifest is built by ``recon prepare`` (and ``make install``) or
 """
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Mapping
 from urllib.parse import unquote, urlparse
 
 from dagster_dbt import DbtProject
@@ -28,8 +31,6 @@ def dbt_executable() -> str:
     ``sys.executable`` may be the resolved interpreter outside the venv (Dagster's code server
     is started that way), so the venv's own ``bin`` (``sys.prefix``) is looked at too.
     """
-    import shutil
-
     for candidate in (Path(sys.prefix) / "bin" / "dbt", Path(sys.executable).with_name("dbt")):
         if candidate.exists():
             return str(candidate)
@@ -63,6 +64,46 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 
 def apply_dbt_env(settings: Settings) -> None:
     os.environ.update(dbt_env(settings))
+
+
+# The per-cycle dbt settings travel as environment variables (read by macros/cycle_vars.sql
+# only while executing); the rest stay `--vars`, which are then the same for every cycle.
+CYCLE_ENV_VARS = {
+    "pay_cycle": "RECON_PAY_CYCLE",
+    "cycle_start_utc": "RECON_CYCLE_START_UTC",
+    "cycle_end_utc": "RECON_CYCLE_END_UTC",
+}
+
+
+def dbt_cycle_invocation(dbt_vars: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
+    """The ``--vars`` arguments and the environment of one cycle's dbt build.
+
+    Why split: dbt hashes ``--vars`` into its partial-parsing state, so vars that change every
+    cycle forced a full re-parse of the project per cycle (seconds of fixed cost each). The
+    cycle itself goes in the environment instead; the vars left are per deployment.
+    """
+    env = {CYCLE_ENV_VARS[k]: str(v) for k, v in dbt_vars.items() if k in CYCLE_ENV_VARS}
+    steady = {k: v for k, v in dbt_vars.items() if k not in CYCLE_ENV_VARS}
+    return ["--vars", json.dumps(steady, sort_keys=True)], env
+
+
+def keep_partial_parse(run_target_path: Path) -> None:
+    """Make a build's parse state the starting point of the next build.
+
+    dagster-dbt gives every build its own target folder and seeds it with
+    ``target/partial_parse.msgpack``; without this, each cycle started from the state of
+    ``recon prepare`` (other profile, other vars) and re-parsed everything. Replaced
+    atomically, so concurrent builds never read half a file; dbt checks the state and
+    re-parses by itself when it does not fit (another warehouse, changed files).
+    """
+    produced = Path(run_target_path) / "partial_parse.msgpack"
+    if not produced.is_file():
+        return
+    shared = recon_dbt_project.project_dir / "target" / "partial_parse.msgpack"
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    tmp = shared.with_name(f".partial_parse.{os.getpid()}.msgpack")
+    shutil.copyfile(produced, tmp)
+    os.replace(tmp, shared)
 
 
 def _newest_source_mtime() -> float:

@@ -10,13 +10,13 @@ used as (
 ),
 
 payments as (
-    select * from {{ ref('int_open_payments') }}
-    where payment_id not in (select payment_id from used)
+    select p.* from {{ ref('int_open_payments') }} as p
+    where not exists (select 1 from used as u where u.payment_id = p.payment_id)
 ),
 
 lines as (
-    select * from {{ ref('int_open_bank_lines') }}
-    where bank_line_id not in (select bank_line_id from used)
+    select l.* from {{ ref('int_open_bank_lines') }} as l
+    where not exists (select 1 from used as u where u.bank_line_id = l.bank_line_id)
       and match_reference is null
       and detail_count <= 1
 ),

@@ -13,36 +13,40 @@ used as (
 ),
 
 payments as (
-    select * from {{ ref('int_open_payments') }}
-    where payment_id not in (select payment_id from used)
+    select p.* from {{ ref('int_open_payments') }} as p
+    where not exists (select 1 from used as u where u.payment_id = p.payment_id)
 ),
 
 lines as (
-    select * from {{ ref('int_open_bank_lines') }}
-    where bank_line_id not in (select bank_line_id from used)
+    select l.* from {{ ref('int_open_bank_lines') }} as l
+    where not exists (select 1 from used as u where u.bank_line_id = l.bank_line_id)
 ),
 
 detail_rule as (
     select * from rules where strategy = 'batch_details'
 ),
 
+-- Equality joins first: pair to payment by id here (materialized), to line by id below.
+detail_payment_pairs as materialized (
+    {{ pairs_with_payment(ref('int_detail_reference_pairs'), 'payments') }}
+),
+
 detail_candidates as (
     select
-        dp.bank_line_id,
-        dp.detail_index,
-        dp.payment_id,
-        dp.reference_level,
+        p.bank_line_id,
+        p.detail_index,
+        p.payment_id,
+        p.reference_level,
         p.signed_amount,
         {{ days_between('p.sent_cycle', 'l.booking_date') }} as date_difference_days,
         r.rule_id,
         r.confidence,
         r.amount_tolerance
-    from {{ ref('int_detail_reference_pairs') }} as dp
-    inner join payments as p on p.payment_id = dp.payment_id
-    inner join lines as l on l.bank_line_id = dp.bank_line_id
+    from detail_payment_pairs as p
+    inner join lines as l on l.bank_line_id = p.bank_line_id
     cross join detail_rule as r
     where l.detail_count >= 2
-      and dp.reference_level >= r.min_reference_level
+      and p.reference_level >= r.min_reference_level
       and sign(p.signed_amount) = sign(l.amount)
       and p.currency = l.currency
       and {{ days_between('p.sent_cycle', 'l.booking_date') }}
@@ -102,14 +106,14 @@ batch_lines as (
     select l.*, {{ normalise_ref('l.batch_id') }} as batch_key
     from lines as l
     where l.batch_id is not null
-      and l.bank_line_id not in (select bank_line_id from detail_matches)
+      and not exists (select 1 from detail_matches as m where m.bank_line_id = l.bank_line_id)
 ),
 
 batch_payments as (
     select p.*, {{ normalise_ref('p.batch_id') }} as batch_key
     from payments as p
     where p.batch_id is not null
-      and p.payment_id not in (select payment_id from detail_matches)
+      and not exists (select 1 from detail_matches as m where m.payment_id = p.payment_id)
 ),
 
 batch_totals as (

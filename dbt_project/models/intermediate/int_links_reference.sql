@@ -15,20 +15,25 @@ used as (
 ),
 
 payments as (
-    select * from {{ ref('int_open_payments') }}
-    where payment_id not in (select payment_id from used)
+    select p.* from {{ ref('int_open_payments') }} as p
+    where not exists (select 1 from used as u where u.payment_id = p.payment_id)
 ),
 
 lines as (
-    select * from {{ ref('int_open_bank_lines') }}
-    where bank_line_id not in (select bank_line_id from used)
+    select l.* from {{ ref('int_open_bank_lines') }} as l
+    where not exists (select 1 from used as u where u.bank_line_id = l.bank_line_id)
+),
+
+-- Equality joins first: pair to payment by id here (materialized), to line by id below.
+payment_pairs as materialized (
+    {{ pairs_with_payment(ref('int_reference_pairs'), 'payments') }}
 ),
 
 candidates as (
     select
-        rp.payment_id,
-        rp.bank_line_id,
-        rp.reference_level,
+        p.payment_id,
+        p.bank_line_id,
+        p.reference_level,
         l.booking_date,
         l.position as statement_position,
         l.amount - p.signed_amount as amount_difference,
@@ -40,12 +45,11 @@ candidates as (
         r.confidence,
         r.yields_status,
         r.exception_type,
-        row_number() over (partition by rp.payment_id, rp.bank_line_id order by r.priority) as rule_rank
-    from {{ ref('int_reference_pairs') }} as rp
-    inner join payments as p on p.payment_id = rp.payment_id
-    inner join lines as l on l.bank_line_id = rp.bank_line_id
+        row_number() over (partition by p.payment_id, p.bank_line_id order by r.priority) as rule_rank
+    from payment_pairs as p
+    inner join lines as l on l.bank_line_id = p.bank_line_id
     cross join rules as r
-    where rp.reference_level >= r.min_reference_level
+    where p.reference_level >= r.min_reference_level
       and l.currency = p.currency
       and sign(l.amount) = sign(p.signed_amount)
       and (r.amount_tolerance is null or abs(l.amount - p.signed_amount) <= r.amount_tolerance)
@@ -83,8 +87,8 @@ ranked_{{ round }} as (
             partition by c.bank_line_id, c.priority, c.abs_difference, c.abs_date_difference
         ) as equally_good_payments
     from best_rule as c
-    where c.payment_id not in (select payment_id from accepted_{{ round - 1 }})
-      and c.bank_line_id not in (select bank_line_id from accepted_{{ round - 1 }})
+    where not exists (select 1 from accepted_{{ round - 1 }} as a where a.payment_id = c.payment_id)
+      and not exists (select 1 from accepted_{{ round - 1 }} as a where a.bank_line_id = c.bank_line_id)
 ),
 
 accepted_{{ round }} as (

@@ -26,15 +26,22 @@ payments as (
 ),
 
 lines as (
-    select * from {{ ref('int_open_bank_lines') }}
-    where bank_line_id not in (select bank_line_id from used)
+    select l.* from {{ ref('int_open_bank_lines') }} as l
+    where not exists (select 1 from used as u where u.bank_line_id = l.bank_line_id)
+),
+
+-- Equality joins first: pair to payment by id here (materialized), to line by id below.
+payment_pairs as materialized (
+    {{ pairs_with_payment(ref('int_reference_pairs'), 'payments', [
+        'p.signed_amount', 'p.currency', 'p.sent_cycle', 'p.return_reason', 'p.payment_status',
+        'exists (select 1 from settled_payments as s where s.payment_id = p.payment_id) as is_settled']) }}
 ),
 
 candidates as (
     select
-        rp.payment_id,
-        rp.bank_line_id,
-        rp.reference_level,
+        p.payment_id,
+        p.bank_line_id,
+        p.reference_level,
         l.amount + p.signed_amount as amount_difference,
         {{ days_between('p.sent_cycle', 'l.booking_date') }} as date_difference_days,
         coalesce(l.return_reason, p.return_reason) as return_reason,
@@ -42,17 +49,16 @@ candidates as (
         r.rule_id,
         r.confidence,
         r.amount_tolerance,
-        row_number() over (partition by rp.bank_line_id order by rp.reference_level desc, rp.payment_id) as line_rank,
-        count(*) over (partition by rp.bank_line_id, rp.reference_level) as equally_good_payments
-    from {{ ref('int_reference_pairs') }} as rp
-    inner join payments as p on p.payment_id = rp.payment_id
-    inner join lines as l on l.bank_line_id = rp.bank_line_id
+        row_number() over (partition by p.bank_line_id order by p.reference_level desc, p.payment_id) as line_rank,
+        count(*) over (partition by p.bank_line_id, p.reference_level) as equally_good_payments
+    from payment_pairs as p
+    inner join lines as l on l.bank_line_id = p.bank_line_id
     cross join rules as r
-    where rp.reference_level >= r.min_reference_level
+    where p.reference_level >= r.min_reference_level
       and sign(l.amount) = -sign(p.signed_amount)
       and l.currency = p.currency
       and abs(l.amount + p.signed_amount) <= coalesce(r.amount_tolerance, 0)
-      and (p.payment_id in (select payment_id from settled_payments) or p.payment_status = 'returned')
+      and (p.is_settled or p.payment_status = 'returned')
       and {{ days_between('p.sent_cycle', 'l.booking_date') }}
           between -r.date_window_before_days and r.date_window_after_days
 ),

@@ -10,20 +10,25 @@ used as (
 ),
 
 payments as (
-    select * from {{ ref('int_open_payments') }}
-    where payment_id not in (select payment_id from used)
+    select p.* from {{ ref('int_open_payments') }} as p
+    where not exists (select 1 from used as u where u.payment_id = p.payment_id)
 ),
 
 lines as (
-    select * from {{ ref('int_open_bank_lines') }}
-    where bank_line_id not in (select bank_line_id from used)
+    select l.* from {{ ref('int_open_bank_lines') }} as l
+    where not exists (select 1 from used as u where u.bank_line_id = l.bank_line_id)
+),
+
+-- Equality joins first: pair to payment by id here (materialized), to line by id below.
+payment_pairs as materialized (
+    {{ pairs_with_payment(ref('int_reference_pairs'), 'payments') }}
 ),
 
 candidates as (
     select
-        rp.payment_id,
-        rp.bank_line_id,
-        rp.reference_level,
+        p.payment_id,
+        p.bank_line_id,
+        p.reference_level,
         p.signed_amount,
         l.amount,
         {{ days_between('p.sent_cycle', 'l.booking_date') }} as date_difference_days,
@@ -31,12 +36,11 @@ candidates as (
         r.confidence,
         r.amount_tolerance,
         -- a line that could belong to several payments is not split evidence
-        count(*) over (partition by rp.bank_line_id) as payments_per_line
-    from {{ ref('int_reference_pairs') }} as rp
-    inner join payments as p on p.payment_id = rp.payment_id
-    inner join lines as l on l.bank_line_id = rp.bank_line_id
+        count(*) over (partition by p.bank_line_id) as payments_per_line
+    from payment_pairs as p
+    inner join lines as l on l.bank_line_id = p.bank_line_id
     cross join rules as r
-    where rp.reference_level >= r.min_reference_level
+    where p.reference_level >= r.min_reference_level
       and sign(l.amount) = sign(p.signed_amount)
       and l.currency = p.currency
       and abs(l.amount) < abs(p.signed_amount)

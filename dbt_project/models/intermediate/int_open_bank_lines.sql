@@ -18,8 +18,8 @@ final as (
         l.*,
         {{ days_between('l.booking_date', pay_cycle()) }} as age_days
     from lines as l
-    where l.bank_line_id not in (select bank_line_id from prior_links)
-      and l.bank_line_id not in (select item_id from closed)
+    where not exists (select 1 from prior_links as k where k.bank_line_id = l.bank_line_id)
+      and not exists (select 1 from closed as c where c.item_id = l.bank_line_id)
 )
 
 select * from final

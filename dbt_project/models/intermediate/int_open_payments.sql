@@ -17,8 +17,8 @@ final as (
         p.*,
         {{ days_between('p.sent_cycle', pay_cycle()) }} as age_days
     from payments as p
-    where p.payment_id not in (select payment_id from prior_links)
-      and p.payment_id not in (select item_id from closed)
+    where not exists (select 1 from prior_links as k where k.payment_id = p.payment_id)
+      and not exists (select 1 from closed as c where c.item_id = p.payment_id)
 )
 
 select * from final

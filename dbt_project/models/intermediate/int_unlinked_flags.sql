@@ -26,37 +26,44 @@ payments as (
 ),
 
 open_lines as (
-    select * from {{ ref('int_open_bank_lines') }}
-    where bank_line_id not in (select bank_line_id from current_links)
+    select l.* from {{ ref('int_open_bank_lines') }} as l
+    where not exists (select 1 from current_links as c where c.bank_line_id = l.bank_line_id)
 ),
 
 open_payments as (
-    select * from {{ ref('int_open_payments') }}
-    where payment_id not in (select payment_id from current_links)
+    select p.* from {{ ref('int_open_payments') }} as p
+    where not exists (select 1 from current_links as c where c.payment_id = p.payment_id)
+),
+
+-- Equality joins first: pair to payment by id here (materialized), to line by id below.
+settled_pairs as materialized (
+    {{ pairs_with_payment(ref('int_reference_pairs'), 'payments', ['p.signed_amount']) }}
+    where exists (select 1 from settled_payments as s where s.payment_id = p.payment_id)
+),
+
+open_pairs as materialized (
+    {{ pairs_with_payment(ref('int_reference_pairs'), 'open_payments', ['p.signed_amount']) }}
 ),
 
 duplicates as (
     select
         l.bank_line_id,
-        min(rp.payment_id) as payment_id
+        min(p.payment_id) as payment_id
     from open_lines as l
-    inner join {{ ref('int_reference_pairs') }} as rp on rp.bank_line_id = l.bank_line_id
-    inner join payments as p on p.payment_id = rp.payment_id
+    inner join settled_pairs as p on p.bank_line_id = l.bank_line_id
     cross join fee_tolerance as f
-    where p.payment_id in (select payment_id from settled_payments)
-      and sign(l.amount) = sign(p.signed_amount)
+    where sign(l.amount) = sign(p.signed_amount)
       and abs(l.amount - p.signed_amount) <= f.tolerance
     group by l.bank_line_id
 ),
 
 reference_ambiguity as (
-    select rp.bank_line_id
-    from {{ ref('int_reference_pairs') }} as rp
-    inner join open_lines as l on l.bank_line_id = rp.bank_line_id
-    inner join open_payments as p on p.payment_id = rp.payment_id
+    select p.bank_line_id
+    from open_pairs as p
+    inner join open_lines as l on l.bank_line_id = p.bank_line_id
     where sign(l.amount) = sign(p.signed_amount)
-      and l.bank_line_id not in (select bank_line_id from duplicates)
-    group by rp.bank_line_id
+      and not exists (select 1 from duplicates as d where d.bank_line_id = l.bank_line_id)
+    group by p.bank_line_id
     having count(*) >= 2
 ),
 
@@ -96,9 +103,9 @@ final as (
     from reference_ambiguity
     union all
     select bank_line_id, cast(null as varchar) as payment_id, 'ambiguous_match' as exception_type
-    from look_alikes
-    where bank_line_id not in (select bank_line_id from reference_ambiguity)
-      and bank_line_id not in (select bank_line_id from duplicates)
+    from look_alikes as a
+    where not exists (select 1 from reference_ambiguity as r where r.bank_line_id = a.bank_line_id)
+      and not exists (select 1 from duplicates as d where d.bank_line_id = a.bank_line_id)
 )
 
 select * from final
