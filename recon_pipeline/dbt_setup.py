@@ -152,3 +152,22 @@ def recon_dbt_resource():
             return version.parse(package_version("dbt-core"))
 
     return _ReconDbtCliResource(project_dir=recon_dbt_project, dbt_executable=dbt_run_executable())
+
+
+def build_models(settings: Settings, pay_cycle: str, models: list[str]) -> tuple[bool, str]:
+    """``dbt build`` of just ``models`` for one cycle, outside Dagster; (success, last output line).
+
+    The per-cycle dbt assets are one unit in Dagster (a cycle's models build together, after the
+    previous cycle's), so a decision that only changes a cycle's exception slice can't select a
+    few of them there; it runs them here and lets the close job write the pack.
+    """
+    from recon_pipeline.cycles import dbt_vars_for_cycle
+
+    vars_args, cycle_env = dbt_cycle_invocation(dbt_vars_for_cycle(pay_cycle, settings))
+    env = {**os.environ, **dbt_env(settings), **cycle_env}
+    proc = subprocess.run(
+        [dbt_executable(), "build", "--select", *models, "--exclude-resource-type", "unit_test", *vars_args,
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
+    lines = [ln for ln in (proc.stdout + proc.stderr).strip().splitlines() if ln.strip()]
+    return proc.returncode == 0, (lines[-1] if lines else "")

@@ -80,17 +80,21 @@ def _holds_state_of(settings: Settings, cycle: dt.date) -> bool:
 
 def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str], None],
                              tags: dict[str, str] | None = None) -> bool:
-    from recon_pipeline.dbt_setup import recon_dbt_project
+    from recon_pipeline.dbt_setup import build_models, recon_dbt_project
     from recon_pipeline.definitions import CLOSE_JOB
     from recon_pipeline.pipeline import (QUIET_RUN_CONFIG, CycleResult, _load_definitions, cycle_summary,
                                          format_cycle_line)
     from recon_pipeline.warehouse.cycle_builds import cycle_fingerprint, record_build
 
     defs, instance = _load_definitions(settings, echo)
-    names = set(slice_models(json.loads(recon_dbt_project.manifest_path.read_text(encoding="utf-8"))))
-    keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
-            if k.path[-1] in names or k.path[-1] == "close_pack"]
+    names = sorted(slice_models(json.loads(recon_dbt_project.manifest_path.read_text(encoding="utf-8"))))
     fingerprint = cycle_fingerprint(settings, cycle)
+    ok, _last_line = build_models(settings, cycle, names)
+    if not ok:
+        return False  # the caller falls back to a full rebuild of the cycle
+    # The pack (and what reads it) through the close job, so the run shows in the UI with its tags.
+    keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
+            if k.path[-1] in ("close_pack", "portal_snapshot")]
     sink = io.StringIO() if os.environ.get("RECON_LOG_LEVEL", "CRITICAL") != "DEBUG" else None
     with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
         outcome = defs.resolve_job_def(CLOSE_JOB).execute_in_process(
@@ -100,5 +104,5 @@ def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str
         return False  # the caller falls back to a full rebuild of the cycle
     record_build(settings, cycle, fingerprint, run_id=outcome.run_id, how="exceptions slice")
     result = CycleResult(cycle, True, settings.close_pack_path(cycle), cycle_summary(settings, cycle))
-    echo(format_cycle_line(result) + f" (exceptions slice: {len(keys) - 1} model(s) and the close pack)")
+    echo(format_cycle_line(result) + f" (exceptions slice: {len(names)} model(s) and the close pack)")
     return True
