@@ -180,6 +180,23 @@ class Warehouse:
         self._in_tx = False
         self._conn.commit()
 
+    @contextlib.contextmanager
+    def memory_capped(self, limit: str) -> Iterator["Warehouse"]:
+        """Cap DuckDB's buffer memory (e.g. ``"64MB"``) for a long append, then restore it.
+
+        A primary-key index and freshly written blocks otherwise stay in memory for as long
+        as the connection lives; with a cap DuckDB writes them out instead. No-op on Postgres.
+        """
+        if self.kind != "duckdb":
+            yield self
+            return
+        previous = self._conn.execute("select current_setting('memory_limit')").fetchone()[0]
+        self._conn.execute(f"set memory_limit = '{limit}'")
+        try:
+            yield self
+        finally:
+            self._conn.execute(f"set memory_limit = '{previous}'")
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._conn.close()

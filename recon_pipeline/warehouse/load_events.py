@@ -27,6 +27,7 @@ _EVENT_COLUMNS = [
 ]
 BATCH_ROWS = 10_000        # rows held before they are written ...
 BATCH_BYTES = 32 * 1024 * 1024   # ... or this many message bytes (lines may be up to 8 MiB each)
+LOAD_MEMORY_LIMIT = "64MB"  # DuckDB buffer cap while a snapshot file loads (a million rows stay flat)
 MAX_REPORTED = 1_000       # (key, reason) pairs kept for the run's log; the counts are exact
 _QUARANTINE_COLUMNS = ["message_key", "origin", "source", "topic", "kafka_partition", "message_offset",
                        "reason", "raw_value"]
@@ -133,8 +134,10 @@ def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
         # the file loaded. A load cut short left batches without it: they are removed first.
         _forget_partial_load(wh, landed.sha256)
         try:
-            loaded, quarantined = load_event_messages(
-                wh, _until_damaged(read_snapshot_file(landed.path, landed.sha256), damage), file_result, None)
+            with wh.memory_capped(LOAD_MEMORY_LIMIT):
+                loaded, quarantined = load_event_messages(
+                    wh, _until_damaged(read_snapshot_file(landed.path, landed.sha256), damage), file_result,
+                    None)
             with wh.transaction():
                 if damage:
                     # The lines before the damage are loaded; the file itself is kept as evidence.
