@@ -4,7 +4,7 @@ Why a snapshot on DuckDB: a DuckDB file has one writer process at a time, and wh
 or a Dagster backfill holds it, no other process can even open it read-only. A portal reading
 the warehouse would then either fail or block the build. So the writer, at the end of every
 close job (the ``portal_snapshot`` asset), copies what the portal needs into a new file
-``$RECON_HOME/portal/snapshot-<stamp>.duckdb`` and switches the pointer ``portal/CURRENT`` to it
+``$RECON_HOME/portal/snapshot-v<layout>-<stamp>.duckdb`` and switches the pointer ``portal/CURRENT`` to it
 with an atomic rename. The portal only ever opens published files read-only: it keeps
 answering from the previous snapshot during a build and never holds the warehouse lock.
 Snapshots other than the current and the one before it are removed on publish (a request
@@ -31,6 +31,9 @@ from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import Warehouse
 
 POINTER = "CURRENT"
+# The layout of the portal's tables. A snapshot of another layout (published by an older recon)
+# is not read: `recon serve` publishes a fresh one from the marts, or the next build does.
+LAYOUT = 2
 SCHEMA = "portal"
 _KEEP = 2  # the current snapshot and the one before it
 
@@ -154,7 +157,7 @@ def current_snapshot(settings: Settings) -> Path | None:
     except FileNotFoundError:
         return None
     path = snapshot_dir(settings) / name
-    return path if name and path.is_file() else None
+    return path if name.startswith(f"snapshot-v{LAYOUT}-") and path.is_file() else None
 
 
 def publish_snapshot(wh: Warehouse, settings: Settings) -> str:
@@ -174,7 +177,7 @@ def _publish_duckdb(wh: Warehouse, settings: Settings) -> str:
     folder = snapshot_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    path = folder / f"snapshot-{stamp}-{uuid.uuid4().hex[:6]}.duckdb"
+    path = folder / f"snapshot-v{LAYOUT}-{stamp}-{uuid.uuid4().hex[:6]}.duckdb"
     building = path.with_suffix(".building")
     alias = f"portal_snap_{uuid.uuid4().hex[:8]}"
     quoted = str(building).replace("'", "''")
