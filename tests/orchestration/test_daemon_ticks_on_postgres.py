@@ -37,7 +37,7 @@ def _finished(instance, tags: dict[str, str]):
 
 def test_the_inbox_sensor_and_the_close_schedule_tick_under_the_daemon_on_postgres(tmp_path, monkeypatch):
     now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
-    fire_at = now + dt.timedelta(minutes=6)           # time to load the code and start both
+    fire_at = now + dt.timedelta(minutes=10)          # time to load the code and start both
     cutoff = fire_at - dt.timedelta(hours=6)
     home = tmp_path / "home"
     home.mkdir()
