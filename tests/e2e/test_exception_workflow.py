@@ -9,6 +9,7 @@ audit trail and the regenerated close packs.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -188,7 +189,8 @@ def test_the_regenerated_pack_shows_the_decisions(decided):
     rows = list(ws.iter_rows(values_only=True))
     header = next(r for r in rows if "Exception id" in r)
     status = header.index("Status")
-    shown = {r[header.index("Exception id")]: r[status] for r in rows[rows.index(header) + 1:] if r[0]}
+    listed = itertools.takewhile(lambda r: r and r[0], rows[rows.index(header) + 1:])  # the table ends at a blank row
+    shown = {r[header.index("Exception id")]: r[status] for r in listed}
     picks = decided["picks"]
     assert shown[picks["accept"]["exception_id"]] == "resolved"
     assert shown[picks["timing"]["exception_id"]] == "resolved"
