@@ -77,6 +77,8 @@ def _holds_state_of(settings: Settings, cycle: dt.date) -> bool:
 
 
 def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str], None]) -> bool:
+    from dagster import DagsterInvalidSubsetError
+
     from recon_pipeline.dbt_setup import recon_dbt_project
     from recon_pipeline.definitions import CLOSE_JOB
     from recon_pipeline.pipeline import (QUIET_RUN_CONFIG, CycleResult, _load_definitions, cycle_summary,
@@ -89,10 +91,15 @@ def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str
             if k.path[-1] in names or k.path[-1] == "close_pack"]
     fingerprint = cycle_fingerprint(settings, cycle)
     sink = io.StringIO() if os.environ.get("RECON_LOG_LEVEL", "CRITICAL") != "DEBUG" else None
-    with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
-        outcome = defs.resolve_job_def(CLOSE_JOB).execute_in_process(
-            instance=instance, partition_key=cycle, asset_selection=keys, raise_on_error=False,
-            run_config=QUIET_RUN_CONFIG)
+    try:
+        with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
+            outcome = defs.resolve_job_def(CLOSE_JOB).execute_in_process(
+                instance=instance, partition_key=cycle, asset_selection=keys, raise_on_error=False,
+                run_config=QUIET_RUN_CONFIG)
+    except DagsterInvalidSubsetError:
+        # the slice cannot be selected on its own (e.g. rpt_close_summary's checks live in a
+        # multi-check that does not subset): the caller falls back to a full rebuild of the cycle
+        return False
     if not outcome.success:
         return False  # the caller falls back to a full rebuild of the cycle
     record_build(settings, cycle, fingerprint, run_id=outcome.run_id, how="exceptions slice")
