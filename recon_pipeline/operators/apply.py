@@ -80,6 +80,8 @@ def _holds_state_of(settings: Settings, cycle: dt.date) -> bool:
 
 def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str], None],
                              tags: dict[str, str] | None = None) -> bool:
+    from dagster import DagsterInvalidSubsetError
+
     from recon_pipeline.dbt_setup import build_models, recon_dbt_project
     from recon_pipeline.definitions import CLOSE_JOB
     from recon_pipeline.pipeline import (QUIET_RUN_CONFIG, CycleResult, _load_definitions, cycle_summary,
@@ -96,10 +98,13 @@ def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str
     keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
             if k.path[-1] in ("close_pack", "portal_snapshot")]
     sink = io.StringIO() if os.environ.get("RECON_LOG_LEVEL", "CRITICAL") != "DEBUG" else None
-    with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
-        outcome = defs.resolve_job_def(CLOSE_JOB).execute_in_process(
-            instance=instance, partition_key=cycle, asset_selection=keys, raise_on_error=False,
-            run_config=QUIET_RUN_CONFIG, tags=tags or trigger_tags("rebuild"))
+    try:
+        with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
+            outcome = defs.resolve_job_def(CLOSE_JOB).execute_in_process(
+                instance=instance, partition_key=cycle, asset_selection=keys, raise_on_error=False,
+                run_config=QUIET_RUN_CONFIG, tags=tags or trigger_tags("rebuild"))
+    except DagsterInvalidSubsetError:
+        return False  # the pack can't be selected on its own here: the caller rebuilds the whole cycle
     if not outcome.success:
         return False  # the caller falls back to a full rebuild of the cycle
     record_build(settings, cycle, fingerprint, run_id=outcome.run_id, how="exceptions slice")

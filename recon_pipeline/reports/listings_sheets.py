@@ -102,8 +102,10 @@ def write_listing(plan: SheetPlan, wh, *, sheet: str, title: str, subtitle: str,
             writer.close()
     if overflow:
         Path(str(parquet_path) + ".part").replace(parquet_path)
+        plan.blank()      # the note is not a row of the list
         plan.note(f"Full list ({total:,} rows): {parquet_path.name}")
     elif total == 0:
+        plan.blank()
         plan.note("Nothing in this pay cycle.")
     plan.finish()
     return {"rows": total, "rows_on_sheet": written, "parquet": str(parquet_path) if overflow else None}
