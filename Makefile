@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RECON_HOME ?= $(CURDIR)/recon_home
 export RECON_HOME
 
-.PHONY: install demo test ui bench services validate clean
+.PHONY: install demo test test-random ui bench services validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,13 @@ demo: install
 	$(BIN)/recon demo
 
 ## test: every test, against real services (Postgres, an SFTP server, a Kafka-protocol broker)
+# Two workers, one test file each at a time (module fixtures build their week once); file order,
+# so a red run can be replayed. `make test-random` runs the suite in a random order (seed printed).
 test: install services
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p no:randomly -n 2 --dist loadfile --durations=25
+
+test-random: install services
+	$(BIN)/python -m pytest -p randomly -n 2 --dist loadfile
 
 ## services: make sure the services the tests talk to are up (the others start inside the tests),
 ## and that Debian's chromium is there for the portal's browser tests
