@@ -16,18 +16,16 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from recon_pipeline.scenario.generator import generate_scenario
+from tests.postgres_databases import postgres_databases
 from tests.clock import past_monday
 
 RECON = str(Path(sys.executable).with_name("recon"))
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 START = past_monday()
 
 
@@ -80,17 +78,8 @@ def deliver(scenario_dir: Path, home: ReconHome) -> None:
 def postgres_database():
     """A throwaway database on the machine's Postgres (uuid name), dropped after the test.
     No Postgres is a failure, not a skip."""
-    name = f"recon_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({str(exc).splitlines()[0]}); "
-                    "start it with scripts/ensure_postgres.sh")
-    with admin:
-        admin.execute(f'create database "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'drop database if exists "{name}" with (force)')
+    with postgres_databases(1) as (url,):
+        yield url
 
 
 @dataclass
