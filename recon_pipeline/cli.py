@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     when = run.add_mutually_exclusive_group(required=True)
     when.add_argument("--through", type=_date, help="build every pay cycle up to this date")
     when.add_argument("--cycle", type=_date, help="build this pay cycle (and earlier ones never built)")
+    run.add_argument("--rebuild", action="store_true",
+                     help="the warehouse was lost or replaced and that is intended: forget the id this home "
+                          "recorded for it and rebuild every cycle from the landing zone (recorded in the "
+                          "audit trail; operator decisions come back from their mirror)")
 
     inspect = sub.add_parser("inspect", help="parse one statement file and print its balances")
     inspect.add_argument("file")
@@ -211,15 +215,39 @@ def _inspect(args: argparse.Namespace, settings) -> int:
 def _run(settings, args: argparse.Namespace) -> int:
     from recon_pipeline.pipeline import run_pipeline
 
-    through = args.through or args.cycle
     from recon_pipeline.pipeline import raise_for_blocked
 
+    through = args.through or args.cycle
+    forgotten = _forget_warehouse(settings) if args.rebuild else None
     results = run_pipeline(settings, through, only=args.cycle)
+    if args.rebuild:
+        _record_rebuild(settings, forgotten, getattr(args, "user", None))
     built = sum(1 for r in results if r.success)
     print(f"{built} pay cycle(s) built; close packs in {settings.reports_dir}")
     print(f"Dagster UI: DAGSTER_HOME={settings.dagster_home} dagster dev -w workspace.yaml  (or: make ui)")
     raise_for_blocked(results)
     return 0
+
+
+def _forget_warehouse(settings) -> str | None:
+    from recon_pipeline.warehouse.connection import warehouse_target
+    from recon_pipeline.warehouse.identity import forget_recorded
+
+    target = warehouse_target(settings)
+    forgotten = forget_recorded(settings.home, target)
+    if forgotten:
+        print(f"rebuilding: this home no longer expects warehouse {forgotten} at {target}")
+    return forgotten
+
+
+def _record_rebuild(settings, forgotten: str | None, user: str | None) -> None:
+    """An auditor asks why the chain restarts: the rebuilt warehouse's trail says so first."""
+    from recon_pipeline.audit.log import append_audit
+    from recon_pipeline.warehouse.connection import open_warehouse
+
+    with open_warehouse(settings) as wh:
+        append_audit(wh, user or os.environ.get("USER", "recon"), "warehouse.rebuild",
+                     str(settings.home), {"previous_warehouse_id": forgotten})
 
 
 def _demo(settings, args: argparse.Namespace) -> int:

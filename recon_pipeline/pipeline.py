@@ -345,13 +345,17 @@ def cycle_summary(settings: Settings, cycle: str) -> list[dict]:
 
 def proof_phrase(rows: list[dict]) -> str:
     """The proofs in words: "OK" only when every account has a statement that balances and a
-    bank-to-books proof with nothing unexplained; otherwise which accounts fail and why."""
+    bank-to-books proof with nothing unexplained; otherwise which accounts fail and why, and how
+    many did prove (never the word "OK" beside an account that proved nothing)."""
     if not rows:
-        return "no accounts"
+        return "no accounts (no balance proof)"
     broken = [r["account_iban"] for r in rows if r["balance_proof_ok"] is False]
     missing = [r["account_iban"] for r in rows if r.get("statement_status", "") == "no statement"
                or (r["balance_proof_ok"] is None and r["account_iban"] not in broken)]
     unexplained = [r["account_iban"] for r in rows if r.get("unexplained_difference") not in (None, 0)]
+    failing = set(broken) | set(missing) | set(unexplained)
+    if not failing:
+        return "balance proof OK"
     parts = []
     if broken:
         parts.append(f"balance proof BROKEN for {', '.join(broken)}")
@@ -359,7 +363,10 @@ def proof_phrase(rows: list[dict]) -> str:
         parts.append(f"no statement (no balance proof) for {', '.join(missing)}")
     if unexplained:
         parts.append(f"bank-to-books difference UNEXPLAINED for {', '.join(unexplained)}")
-    return "; ".join(parts) if parts else "balance proof OK"
+    proven = len(rows) - len(failing)
+    if proven:
+        parts.append(f"{proven} other account(s) proven")
+    return "; ".join(parts)
 
 
 def format_cycle_line(result: CycleResult) -> str:

@@ -40,12 +40,10 @@ _RETRIES = 5
 
 def ensure_audit_table(wh: Warehouse) -> None:
     """Create the table once. Two first writers racing on Postgres both run ``create ... if not
-    exists`` and one loses on the catalogue, so the first creation is serialised by an advisory lock."""
+    exists`` and one loses on the catalogue, so the first creation is serialised (``catalogue_change``)."""
     if wh.table_exists("ops", "audit_log"):
         return
-    with wh.transaction():
-        if wh.kind == "postgres":  # serialise first creations; released at commit
-            wh.execute("select pg_advisory_xact_lock(hashtext('recon.ops.audit_log'))")
+    with wh.catalogue_change():
         wh.execute("create schema if not exists ops")
         wh.execute(f"create table if not exists ops.audit_log ({AUDIT_DDL})")
 

@@ -163,6 +163,19 @@ class Warehouse:
         return bool(row and row[0])
 
     @contextlib.contextmanager
+    def catalogue_change(self) -> Iterator["Warehouse"]:
+        """A transaction for ``create ... if not exists`` that several processes may run at once.
+
+        Postgres checks "if not exists" before it takes its catalogue locks, so two first writers
+        both try the create and one fails on ``pg_type_typname_nsp_index``; an advisory lock held
+        to commit serialises them. DuckDB has one writer process, so a plain transaction suffices.
+        """
+        with self.transaction():
+            if self.kind == "postgres":
+                self.execute("select pg_advisory_xact_lock(hashtext('recon.catalogue'))")
+            yield self
+
+    @contextlib.contextmanager
     def transaction(self) -> Iterator["Warehouse"]:
         """All-or-nothing: a crash inside leaves the warehouse as it was before."""
         if self._in_tx:
@@ -246,7 +259,7 @@ def _connect(settings: Settings, read_only: bool) -> Warehouse:
         except psycopg.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
             raise WarehouseUnavailable(f"cannot connect to Postgres warehouse: {first}") from None
-        return Warehouse("postgres", conn, re.sub(r"//[^@/]*@", "//***@", url))
+        return Warehouse("postgres", conn, warehouse_target(settings))
     import duckdb
 
     path: Path = settings.duckdb_path
@@ -260,4 +273,12 @@ def _connect(settings: Settings, read_only: bool) -> Warehouse:
     except duckdb.IOException as exc:
         raise WarehouseUnavailable(
             f"cannot open DuckDB warehouse {path}: {str(exc).splitlines()[0]}") from None
-    return Warehouse("duckdb", conn, str(path))
+    return Warehouse("duckdb", conn, warehouse_target(settings))
+
+
+def warehouse_target(settings: Settings) -> str:
+    """How a warehouse is named in messages and in the home's identity record: the DuckDB file's
+    path, or the Postgres URL without its password."""
+    if settings.uses_postgres:
+        return re.sub(r"//[^@/]*@", "//***@", settings.warehouse_url or "")
+    return str(settings.duckdb_path)

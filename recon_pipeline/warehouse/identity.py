@@ -8,8 +8,8 @@ home records it per target in ``$RECON_HOME/warehouse_id.json``. On every open:
 
 - the home knows an id for this target and the warehouse has the same id: fine;
 - the home knows an id but the DuckDB file is gone, or the warehouse has no id or another
-  one: refused with one line (restore the warehouse, or forget the recorded id to rebuild
-  from the landing zone on purpose);
+  one: refused with one line (restore the warehouse, or ``recon run --rebuild`` forgets the
+  recorded id to rebuild from the landing zone on purpose);
 - the home knows no id for this target: the warehouse's id is recorded (a fresh home, an
   existing warehouse adopted by this version, or a deliberate rebuild), created if it has none.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import threading
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,14 +50,26 @@ def _record(home: Path, target: str, warehouse_id: str) -> None:
     ids[target] = warehouse_id
     path = marker_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(json.dumps(ids, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
 
 
 def _advice(home: Path, target: str) -> str:
-    return (f"restore it, or remove the entry for {target} from {marker_path(home)} to rebuild "
-            "from the landing zone on purpose")
+    return ("restore it, or run `recon run --rebuild --through DATE` to rebuild it from the landing "
+            "zone on purpose (operator decisions come back from their mirror there)")
+
+
+def forget_recorded(home: Path, target: str) -> str | None:
+    """Forget the id recorded for ``target`` (an operator's deliberate rebuild); returns it."""
+    ids = recorded_ids(home)
+    forgotten = ids.pop(target, None)
+    if forgotten is not None:
+        path = marker_path(home)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(ids, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)
+    return forgotten
 
 
 def check_missing_file(home: Path, target: str, path: Path) -> None:
@@ -88,11 +101,15 @@ def verify_identity(wh: "Warehouse", home: Path, read_only: bool = False) -> str
     if current is None:
         if read_only:
             return None
-        current = uuid.uuid4().hex
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-        wh.execute("create schema if not exists ops")
-        wh.execute("create table if not exists ops.warehouse_identity "
-                   "(warehouse_id varchar primary key, created_at timestamp not null)")
-        wh.execute("insert into ops.warehouse_identity (warehouse_id, created_at) values (?, ?)", (current, now))
+        with wh.catalogue_change():  # two first openers at once must agree on one id
+            current = _warehouse_id(wh)
+            if current is None:
+                current = uuid.uuid4().hex
+                now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+                wh.execute("create schema if not exists ops")
+                wh.execute("create table if not exists ops.warehouse_identity "
+                           "(warehouse_id varchar primary key, created_at timestamp not null)")
+                wh.execute("insert into ops.warehouse_identity (warehouse_id, created_at) values (?, ?)",
+                           (current, now))
     _record(home, target, current)
     return current

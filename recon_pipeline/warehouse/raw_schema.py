@@ -207,11 +207,15 @@ _TABLES = {
 
 def ensure_raw_schema(wh: Warehouse) -> None:
     """Create the raw, quarantine and operator tables if they are missing (idempotent)."""
-    for schema in ("raw", "ops"):
-        wh.execute(f"create schema if not exists {schema}")
-    for name, columns in _TABLES.items():
-        ddl = columns
-        if wh.kind == "postgres":
-            ddl = ddl.replace(" blob", " bytea")
-        wh.execute(f"create table if not exists {name} ({ddl})")
+    if all(wh.table_exists(*name.split(".")) for name in _TABLES):
+        ensure_audit_table(wh)
+        return
+    with wh.catalogue_change():
+        for schema in ("raw", "ops"):
+            wh.execute(f"create schema if not exists {schema}")
+        for name, columns in _TABLES.items():
+            ddl = columns
+            if wh.kind == "postgres":
+                ddl = ddl.replace(" blob", " bytea")
+            wh.execute(f"create table if not exists {name} ({ddl})")
     ensure_audit_table(wh)

@@ -89,7 +89,6 @@ def test_spooled_records_are_appended_once_in_order(home):
     assert verify_chain(records)[1] is None
 
 
-@pytest.mark.xfail(reason="fails on merged main (2026-11-30 integration of the wave's branches); see the session note", strict=False)
 def test_two_writers_on_postgres_never_fork_the_chain(postgres_url):
     from recon_pipeline.settings import load_settings
 

@@ -126,12 +126,26 @@ def _amount_column(headers: list[str]) -> int:
     raise AssertionError(f"no amount column on the Exceptions sheet: {headers}")
 
 
+def open_exception_amounts_at_stake(wh, cycle: dt.date) -> dict[str, Decimal]:
+    """exception_id -> the amount at stake (the fee or difference on a link, the item otherwise),
+    as ``rpt_exceptions`` states it for the cycle's open exceptions."""
+    return {r[0]: _d(r[1]) for r in wh.fetchall(
+        "select exception_id, amount_at_stake from marts.rpt_exceptions "
+        "where pay_cycle = ? and status = 'open'", (cycle,))}
+
+
 def assert_pack_exceptions_tie_to_warehouse(pack: Path, wh, cycle: dt.date) -> dict[str, list[Any]]:
     """Every exception on the pack's Exceptions sheet shows the warehouse's amount to the cent
-    (read back as a decimal, so float noise fails), and the sheet lists every open exception."""
+    (read back as a decimal, so float noise fails), and the sheet lists every open exception.
+    A sheet with an "at stake" column ties it to ``rpt_exceptions.amount_at_stake``; a plain
+    amount column to ``fct_exceptions.amount``."""
     headers, rows = _exceptions_table(pack)
     id_col, amount_col = headers.index("Exception id"), _amount_column(headers)
-    want = open_exception_amounts(wh, cycle)
+    if "at stake" in headers[amount_col].lower():
+        want = {k: (None, None, v) for k, v in open_exception_amounts_at_stake(wh, cycle).items()}
+        assert set(want) == set(open_exception_amounts(wh, cycle))
+    else:
+        want = open_exception_amounts(wh, cycle)
     by_id = {str(r[id_col]): r for r in rows}
     assert set(want) <= set(by_id), sorted(set(want) - set(by_id))[:5]
     for exception_id, (_, _, amount) in want.items():

@@ -9,8 +9,6 @@ as ``ambiguous_match``, never be linked to whichever payment comes first.
 """
 from __future__ import annotations
 
-import pytest
-
 import datetime as dt
 import json
 
@@ -76,13 +74,11 @@ def _check(home, truth) -> None:
         assert line["bank_reference"] in [str(c) for c in row if c is not None], row
 
 
-@pytest.mark.xfail(reason="fails on merged main (2026-11-30 integration of the wave's branches); see the session note", strict=False)
 def test_cutoff_payments_and_ties_reconcile_to_the_truth_on_duckdb(tmp_path):
     home, truth = _run(tmp_path, None)
     _check(home, truth)
 
 
-@pytest.mark.xfail(reason="fails on merged main (2026-11-30 integration of the wave's branches); see the session note", strict=False)
 def test_cutoff_payments_and_ties_reconcile_to_the_truth_on_postgres(tmp_path, postgres_database):
     home, truth = _run(tmp_path, postgres_database)
     _check(home, truth)

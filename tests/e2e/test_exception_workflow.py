@@ -322,7 +322,6 @@ def test_the_settlement_window_is_reached_at_age_three(week):
     assert seen == {2, 3, 4}
 
 
-@pytest.mark.xfail(reason="fails on merged main (2026-11-30 integration of the wave's branches); see the session note", strict=False)
 def test_decisions_survive_a_rebuild_from_scratch(decided, tmp_path):
     """The warehouse is derived data: deleted, it is rebuilt from the landing zone, and the
     operators' decisions come back from their mirror there, with the same effect."""
@@ -336,11 +335,15 @@ def test_decisions_survive_a_rebuild_from_scratch(decided, tmp_path):
 
     before = exceptions()
     (home.home / "warehouse.duckdb").unlink()
-    proc = home.run("run", "--through", LAST.isoformat(), timeout=BUILD_TIMEOUT)
+    refused = home.run("run", "--through", LAST.isoformat(), check=False, timeout=BUILD_TIMEOUT)
+    assert refused.returncode == 1 and "recon run --rebuild" in refused.stderr   # never recreated silently
+    proc = home.run("run", "--rebuild", "--through", LAST.isoformat(), timeout=BUILD_TIMEOUT)
     assert "restored 4 operator decision(s)" in proc.stdout
     assert exceptions() == before
     with home.warehouse() as wh:
         assert wh.fetchone("select count(*) from ops.exception_resolutions")[0] == 4
+        rebuilds = wh.fetchall("select action from ops.audit_log where action = 'warehouse.rebuild'")
+    assert len(rebuilds) == 1
 
 
 def test_a_manual_match_is_validated_recorded_and_undone_with_a_reason(week, tmp_path):

@@ -161,7 +161,17 @@ class DqHome:
         return Mt940.read(self.statement_path(NL, day))
 
     def events_on(self, day: dt.date) -> list[dict[str, Any]]:
-        """The generated events of ``day``'s snapshot (bare, enveloped or gzipped)."""
+        """The generated events of ``day``'s snapshot (bare, enveloped or gzipped) that belong to
+        ``day``'s pay cycle: a snapshot also carries late events of earlier cycles, and an anomaly
+        modelled on one of those would land in another cycle than the one the test checks."""
+        from recon_pipeline.cycles import cycle_of
+
+        settings = self.settings()
+        return [e for e in self._snapshot(day)
+                if cycle_of(dt.datetime.fromisoformat(e["occurred_at"].replace("Z", "+00:00")),
+                            settings.timezone, settings.cutoff) == day]
+
+    def _snapshot(self, day: dt.date) -> list[dict[str, Any]]:
         plain = self.events_dir / f"events_{day.isoformat()}.jsonl"
         data = plain.read_bytes() if plain.exists() else gzip.decompress(
             (self.events_dir / f"events_{day.isoformat()}.jsonl.gz").read_bytes())
