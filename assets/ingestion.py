@@ -65,7 +65,7 @@ def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
             context.log.warning(f"refused inbox file {name}: {reason}")
     ranges_tag = context.run.tags.get("recon/kafka_ranges") if context.run else None
     if ranges_tag and settings.kafka is not None:
-        from recon_pipeline.events.kafka_snapshot import land_planned_ranges
+        from recon_pipeline.sources.kafka import land_planned_ranges
 
         land_planned_ranges(settings, json.loads(ranges_tag))
     with open_warehouse(settings) as wh:

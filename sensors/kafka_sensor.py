@@ -26,15 +26,9 @@ from dagster import (
     sensor,
 )
 
-from recon_pipeline.events.kafka_snapshot import (
-    KafkaSnapshotError,
-    KafkaUnavailable,
-    parse_partition_key,
-    partition_key,
-    plan_snapshot,
-    ranges_to_json,
-    read_ledger_ends,
-)
+from recon_pipeline.events.kafka.client import KafkaSnapshotError, KafkaUnavailable
+from recon_pipeline.events.kafka.plan import parse_partition_key, partition_key, plan_snapshot, ranges_to_json
+from recon_pipeline.sources.kafka import read_ledger_ends
 from recon_pipeline.run_tags import trigger_tags
 from sensors.tick_settings import settings_or_skip
 from recon_pipeline.settings import Settings

@@ -24,7 +24,8 @@ from dagster import (
 from recon_pipeline.landing.zone import LandedFile, LandingZone
 from recon_pipeline.run_tags import trigger_tags
 from sensors.tick_settings import settings_or_skip
-from recon_pipeline.sources.sftp import SftpSourceError, one_line, pull_statements
+from recon_pipeline.sources.sftp.errors import SftpSourceError, one_line
+from recon_pipeline.sources.sftp.pull import pull_statements
 
 SENSOR_NAME = "sftp_statements_sensor"
 TICK_DEADLINE_SECONDS = 45.0

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from recon_pipeline.audit import read_audit_log, verify_chain
-from recon_pipeline.events.offset_ledger import record_range
+from recon_pipeline.warehouse.kafka_ledger import record_range
 from recon_pipeline.landing import LandingZone
 from recon_pipeline.scenario.generator import generate_scenario
 from recon_pipeline.settings import load_settings

@@ -14,23 +14,15 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from dagster import DagsterInstance, build_sensor_context
 
-from recon_pipeline.events.kafka_snapshot import (
-    KafkaSnapshotError,
-    KafkaUnavailable,
-    OffsetRange,
-    SnapshotPlan,
-    land_planned_ranges,
-    plan_snapshot,
-    ranges_from_json,
-    read_range,
-    snapshot_topics,
-)
+from recon_pipeline.events.kafka.client import KafkaSnapshotError, KafkaUnavailable
+from recon_pipeline.events.kafka.land import iter_landed_messages, landed_range_files
+from recon_pipeline.events.kafka.plan import OffsetRange, SnapshotPlan, plan_snapshot, ranges_from_json
+from recon_pipeline.events.kafka.read import read_range
 from recon_pipeline.events.model import EventRejected, parse_event
-from recon_pipeline.events.offset_ledger import (
+from recon_pipeline.sources.kafka import land_planned_ranges, snapshot_topics
+from recon_pipeline.warehouse.kafka_ledger import (
     LedgerGap,
     ensure_ledger,
-    iter_landed_messages,
-    landed_range_files,
     ledger_rows,
     record_range,
     recorded_end,
@@ -135,15 +127,16 @@ def test_three_snapshot_cycles_land_every_offset_exactly_once(tansu, topic, reco
 
 CHILD = textwrap.dedent("""
     import os
-    from recon_pipeline.events.kafka_snapshot import land_range, plan_snapshot
-    from recon_pipeline.events.offset_ledger import ensure_ledger
+    from recon_pipeline.events.kafka.land import land_range
+    from recon_pipeline.events.kafka.plan import plan_snapshot
+    from recon_pipeline.warehouse.kafka_ledger import ensure_ledger, recorded_ends
     from recon_pipeline.settings import KafkaSettings, load_settings
     from recon_pipeline.warehouse.connection import open_warehouse
 
     settings = load_settings()
     with open_warehouse(settings) as wh:
         ensure_ledger(wh)
-        plan = plan_snapshot(settings.kafka, wh)
+        plan = plan_snapshot(settings.kafka, recorded_ends(wh))
     for rng in plan.ranges:
         land_range(settings, rng)          # durable on disk ...
     os._exit(17)                           # ... and the process dies before recording the ranges

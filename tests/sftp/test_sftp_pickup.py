@@ -14,13 +14,9 @@ from dagster import DagsterInstance, build_sensor_context
 
 from recon_pipeline.landing.zone import LandingZone
 from recon_pipeline.settings import load_settings
-from recon_pipeline.sources.sftp import (
-    AuthenticationFailed,
-    HostKeyRejected,
-    PullResult,
-    RetryPolicy,
-    pull_statements,
-)
+from recon_pipeline.sources.sftp.errors import AuthenticationFailed, HostKeyRejected
+from recon_pipeline.sources.sftp.pull import PullResult, pull_statements
+from recon_pipeline.sources.sftp.session import RetryPolicy
 from sensors.sftp_sensor import SENSOR_NAME, build_sftp_sensor
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, factor=2.0, max_delay=0.05)
