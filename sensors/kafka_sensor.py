@@ -13,8 +13,6 @@ which Dagster drops; once new messages arrive the next plan covers them as well.
 """
 from __future__ import annotations
 
-import logging
-
 from dagster import (
     DefaultSensorStatus,
     RunRequest,
@@ -33,8 +31,6 @@ from sensors.tick_settings import settings_or_skip
 SENSOR_NAME = "kafka_events_sensor"
 RANGES_TAG = "recon/kafka_ranges"
 NOT_CONFIGURED = "no Kafka source configured (set RECON_KAFKA_BOOTSTRAP)"
-
-log = logging.getLogger(__name__)
 
 
 def build_kafka_sensor(job_name: str = "ingest_job") -> SensorDefinition:

@@ -14,6 +14,7 @@ from dagster import DagsterInstance, build_sensor_context
 
 from recon_pipeline.landing.zone import LandingZone
 from recon_pipeline.settings import load_settings
+from recon_pipeline.sources.pickup import pick_up
 from recon_pipeline.sources.sftp.errors import AuthenticationFailed, HostKeyRejected, source_label
 from recon_pipeline.sources.sftp.pull import PullResult, pull_statements
 from recon_pipeline.sources.sftp.session import RetryPolicy
@@ -393,3 +394,25 @@ def test_sensor_skips_when_no_sftp_source_is_configured(tmp_path, monkeypatch):
     with DagsterInstance.ephemeral() as instance:
         tick = build_sftp_sensor().evaluate_tick(build_sensor_context(instance=instance))
     assert tick.skip_message == "no SFTP source configured (set RECON_SFTP_URL)"
+
+
+def test_recon_run_and_the_sensor_share_one_set_of_looks_so_a_file_is_downloaded_once(
+        sftp_server, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    _sensor_env(monkeypatch, sftp_server, home)
+    drop(sftp_server, "camt053_20260301.xml", CAMT)
+    sensor_def = build_sftp_sensor()
+
+    with DagsterInstance.ephemeral() as instance:
+        first = sensor_def.evaluate_tick(build_sensor_context(instance=instance))
+        assert first.run_requests == [] and "not yet complete" in first.skip_message
+
+        # `recon run` picks up next: the sensor's look is its first look.
+        report = pick_up(load_settings())
+        assert report.statement_files_new == 1 and report.notes == []
+
+        # The sensor's next tick sees the file as taken: a download would have found its bytes
+        # landed already and asked for a run again (redelivery); it downloads and asks nothing.
+        second = sensor_def.evaluate_tick(build_sensor_context(instance=instance))
+        assert second.run_requests == [] and second.skip_message == "no new statement files"

@@ -12,6 +12,8 @@ import re
 import time
 from typing import Any
 
+from confluent_kafka import Consumer, KafkaError, KafkaException
+
 from recon_pipeline.settings import KafkaSettings
 
 log = logging.getLogger("recon_pipeline.events.kafka")
@@ -38,8 +40,6 @@ class ClientState:
         self.last_error: str | None = None
 
     def on_error(self, err: Any) -> None:
-        from confluent_kafka import KafkaError
-
         code = err.code()
         if code == KafkaError._ALL_BROKERS_DOWN:
             self.all_brokers_down = True
@@ -92,8 +92,6 @@ def consumer_config(ks: KafkaSettings, state: ClientState) -> dict[str, Any]:
 
 
 def new_consumer(ks: KafkaSettings) -> tuple[Any, ClientState]:
-    from confluent_kafka import Consumer
-
     state = ClientState()
     return Consumer(consumer_config(ks, state)), state
 
@@ -104,8 +102,6 @@ def unreachable(ks: KafkaSettings, reason: str) -> KafkaUnavailable:
 
 def connect(consumer: Any, ks: KafkaSettings, state: ClientState) -> Any:
     """Cluster metadata, or ``KafkaUnavailable`` as soon as librdkafka says all brokers are down."""
-    from confluent_kafka import KafkaException
-
     deadline = time.monotonic() + max(ks.poll_timeout_seconds, 1.0)
     last = "no answer"
     while True:
@@ -134,8 +130,6 @@ def stalled(ks: KafkaSettings, state: ClientState, what: str) -> Exception:
 
 def partition_error(ks: KafkaSettings, msg: Any) -> Exception | None:
     """Turn an error event into an exception, or None for the transient ones librdkafka retries."""
-    from confluent_kafka import KafkaError
-
     err = msg.error()
     code = err.code()
     where = f"{msg.topic()}/{msg.partition()}" if msg.topic() else "consumer"

@@ -6,6 +6,8 @@ range is recorded, and a failed commit is reported, never raised.
 """
 from __future__ import annotations
 
+from confluent_kafka import KafkaException, TopicPartition
+
 from recon_pipeline.events.kafka.client import log, new_consumer, one_line
 from recon_pipeline.settings import KafkaSettings
 
@@ -19,8 +21,6 @@ class GroupCommitter:
         self.errors: list[str] = []
 
     def commit(self, topic: str, partition: int, end: int) -> None:
-        from confluent_kafka import KafkaException, TopicPartition
-
         try:
             if self._consumer is None:
                 self._consumer, _ = new_consumer(self._ks)

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from recon_pipeline.events.kafka.client import KafkaSnapshotError
 from recon_pipeline.events.kafka.plan import OffsetRange
 from recon_pipeline.events.kafka.read import read_range
@@ -56,8 +59,6 @@ def range_file_path(landing_dir: Path, topic: str, partition: int, start: int, e
 
 # ----- writing --------------------------------------------------------------------------------
 def _parquet_schema(rng: OffsetRange):
-    import pyarrow as pa
-
     return pa.schema(
         [
             pa.field("topic", pa.string(), nullable=False),
@@ -75,8 +76,6 @@ def _parquet_schema(rng: OffsetRange):
 
 def _existing_rows(path: Path, rng: OffsetRange) -> int | None:
     """Row count of a complete file already landed for exactly this range, else None."""
-    import pyarrow.parquet as pq
-
     if not path.is_file():
         return None
     try:
@@ -97,9 +96,6 @@ def land_range(settings: Settings, rng: OffsetRange,
 
     ``messages`` defaults to ``read_range`` on the configured broker.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     path = range_file_path(settings.landing_dir, rng.topic, rng.partition, rng.start, rng.end)
     rows = _existing_rows(path, rng)
     if rows is not None:
@@ -176,13 +172,11 @@ def iter_landed_messages(landing_dir: Path) -> Iterator[EventMessage]:
     partition are visited by start offset and their rows are in offset order), so memory
     stays bounded however large the topic.
     """
-    import pyarrow.parquet as pq
-
     high_water: dict[tuple[str, int], int] = {}
     for topic, partition, _start, _end, path in landed_range_files(landing_dir):
         key = (topic, partition)
         mark = high_water.get(key, -1)
-        for message in _read_range_file(pq, path, topic):
+        for message in _read_range_file(path, topic):
             if message.offset <= mark:
                 continue          # already yielded from an earlier (or longer) file
             mark = message.offset
@@ -190,7 +184,7 @@ def iter_landed_messages(landing_dir: Path) -> Iterator[EventMessage]:
         high_water[key] = mark
 
 
-def _read_range_file(pq, path: Path, topic: str) -> Iterator[EventMessage]:
+def _read_range_file(path: Path, topic: str) -> Iterator[EventMessage]:
     parquet = pq.ParquetFile(path)
     previous = -1
     for batch in parquet.iter_batches(batch_size=10_000):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Iterator, Mapping
 
+from confluent_kafka import OFFSET_BEGINNING, TIMESTAMP_NOT_AVAILABLE, KafkaError, TopicPartition
+
 from recon_pipeline.events.kafka.client import (
     ClientState,
     KafkaSnapshotError,
@@ -30,8 +32,6 @@ def _poll(consumer: Any, state: ClientState, ks: KafkaSettings,
 
     ``waiting_for`` names what the caller is waiting for, in the failure's one line.
     """
-    from confluent_kafka import KafkaError
-
     last_progress = time.monotonic()
     while True:
         msg = consumer.poll(_POLL_SLICE)
@@ -58,8 +58,6 @@ def _poll(consumer: Any, state: ClientState, ks: KafkaSettings,
 def find_ends(consumer: Any, state: ClientState, ks: KafkaSettings, partitions: list[tuple[str, int]],
               starts: Mapping[tuple[str, int], int]) -> tuple[dict, dict]:
     """Each partition's end (its EOF offset), and the first offset seen where no start was known."""
-    from confluent_kafka import OFFSET_BEGINNING, TopicPartition
-
     consumer.assign([TopicPartition(t, p, starts.get((t, p), OFFSET_BEGINNING)) for t, p in partitions])
     ends: dict[tuple[str, int], int] = {}
     first_seen: dict[tuple[str, int], int] = {}
@@ -88,8 +86,6 @@ def earliest_offset(settings: KafkaSettings, topic: str, partition: int) -> int:
 
     ``OFFSET_BEGINNING`` resolves correctly even on tansu; only the latest offset does not.
     """
-    from confluent_kafka import OFFSET_BEGINNING, TopicPartition
-
     consumer, state = new_consumer(settings)
     try:
         connect(consumer, settings, state)
@@ -111,8 +107,6 @@ def read_range(settings: KafkaSettings, topic: str, partition: int, start: int, 
     """
     if end <= start:
         return
-    from confluent_kafka import TIMESTAMP_NOT_AVAILABLE, TopicPartition
-
     consumer, state = new_consumer(settings)
     try:
         connect(consumer, settings, state)
