@@ -1,20 +1,22 @@
 """Ingestion assets: landed files → raw warehouse tables.
 
 They are not partitioned: a statement file or an event snapshot may span many pay cycles.
-Each run picks up the local inbox folders (cheap and idempotent), lands any Kafka ranges
-its run tags name (requested by the Kafka sensor), then loads every landed file not loaded
-before. Counts in = counts landed + counts quarantined, shown as materialization metadata.
+A run requested by a sensor or started by ``recon run`` finds its input already picked up
+(``sources.pickup``: each source scanned once per tick or run); any other run — launched from
+the UI — sweeps the local inbox folders first. A run lands the Kafka ranges its run tags name
+(planned by the Kafka sensor), then loads every landed file not loaded before. Counts in =
+counts landed + counts quarantined, shown as materialization metadata.
 """
-
-import json
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset
 
 from recon_pipeline.dagster_instance import INGESTION_POOL
+from recon_pipeline.events.kafka.plan import ranges_from_json
 from recon_pipeline.landing import LandingZone
 from recon_pipeline.pipeline import adopt_first_cycle, data_cycles
 from recon_pipeline.settings import load_settings
-from recon_pipeline.sources.local_inbox import scan_inbox
+from recon_pipeline.sources.kafka import land_planned_ranges
+from recon_pipeline.sources.pickup import pick_up_inbox, picked_up_for
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.load_events import load_event_files
 from recon_pipeline.warehouse.load_statements import load_statement_files
@@ -35,9 +37,7 @@ def raw_bank_statements(context: AssetExecutionContext) -> MaterializeResult:
     settings = load_settings()
     settings.ensure_dirs()
     landing = LandingZone(settings.landing_dir)
-    inbox = scan_inbox(settings.statements_dir, landing, "statements")
-    for name, reason in inbox.refused:
-        context.log.warning(f"refused inbox file {name}: {reason}")
+    inbox_landed = _sweep_inbox(context, settings, landing, "statements")
     with open_warehouse(settings) as wh:
         result = load_statement_files(wh, landing, settings.csv_profiles)
     for name, reason in result.quarantined:
@@ -45,7 +45,7 @@ def raw_bank_statements(context: AssetExecutionContext) -> MaterializeResult:
     _record_first_cycle(context, settings)
     return MaterializeResult(metadata={
         **result.as_metadata(),
-        "inbox_new_files": len(inbox.landed),
+        "inbox_new_files": inbox_landed,
         "quarantined_files": MetadataValue.json([{"file": n, "reason": r} for n, r in result.quarantined]),
     })
 
@@ -57,17 +57,10 @@ def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
     settings = load_settings()
     settings.ensure_dirs()
     landing = LandingZone(settings.landing_dir)
-    inbox_landed = 0
-    for folder in settings.events_dirs:
-        inbox = scan_inbox(folder, landing, "events")
-        inbox_landed += len(inbox.landed)
-        for name, reason in inbox.refused:
-            context.log.warning(f"refused inbox file {name}: {reason}")
+    inbox_landed = _sweep_inbox(context, settings, landing, "events")
     ranges_tag = context.run.tags.get("recon/kafka_ranges") if context.run else None
     if ranges_tag and settings.kafka is not None:
-        from recon_pipeline.events.kafka_snapshot import land_planned_ranges
-
-        land_planned_ranges(settings, json.loads(ranges_tag))
+        land_planned_ranges(settings, ranges_from_json(ranges_tag), run_id=context.run_id)
     with open_warehouse(settings) as wh:
         result = load_event_files(wh, landing)
     for key, reason in result.quarantined[:50]:
@@ -77,6 +70,18 @@ def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
         **result.as_metadata(),
         "inbox_new_files": inbox_landed,
     })
+
+
+def _sweep_inbox(context: AssetExecutionContext, settings, landing: LandingZone, kind: str) -> int:
+    """New inbox files of ``kind`` landed now: none when the run's input was picked up before it."""
+    if context.run is not None and picked_up_for(dict(context.run.tags)):
+        return 0
+    landed = 0
+    for _kind, scan in pick_up_inbox(settings, landing, kinds=(kind,)):
+        landed += len(scan.landed)
+        for name, reason in scan.refused:
+            context.log.warning(f"refused inbox file {name}: {reason}")
+    return landed
 
 
 def _record_first_cycle(context: AssetExecutionContext, settings) -> None:

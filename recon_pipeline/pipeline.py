@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
-import json
 import os
 import socket
 from dataclasses import dataclass, field, replace
@@ -18,10 +17,10 @@ from typing import Callable
 
 from recon_pipeline.cycles import cycle_of, cycles_between
 from recon_pipeline.dagster_instance import prepare_instance
-from recon_pipeline.landing import LandingZone
 from recon_pipeline.run_tags import resolution_tags, trigger_tags  # noqa: F401 - resolution_tags for callers
 from recon_pipeline.settings import Settings
-from recon_pipeline.sources.local_inbox import scan_inbox
+from recon_pipeline.sources import pickup as _pickup
+from recon_pipeline.sources.pickup import PickupReport
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
 
@@ -38,14 +37,6 @@ class PipelineError(RuntimeError):
 
 
 @dataclass
-class PickupReport:
-    statement_files_new: int = 0
-    event_files_new: int = 0
-    kafka_messages: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
 class CycleResult:
     pay_cycle: str
     success: bool
@@ -55,47 +46,11 @@ class CycleResult:
 
 
 def pick_up(settings: Settings) -> PickupReport:
-    """Land whatever is new at the configured sources (the sensors' code paths)."""
-    report = PickupReport()
-    landing = LandingZone(settings.landing_dir)
-    for folder, kind in ((settings.statements_dir, "statements"),
-                         *((folder, "events") for folder in settings.events_dirs)):
-        scan = scan_inbox(folder, landing, kind)
-        if kind == "statements":
-            report.statement_files_new += len(scan.landed)
-        else:
-            report.event_files_new += len(scan.landed)
-        report.notes += [f"inbox: refused {kind}/{name}: {reason}" for name, reason in scan.refused]
-    if settings.sftp is not None:
-        from recon_pipeline.sources.sftp import SftpSourceError, pull_statements
-
-        # Stability needs two looks: remember the last one between runs, and take a second
-        # look a few seconds later when a file is new (the sensor keeps its looks in its cursor).
-        looks_path = settings.landing_dir / ".sftp_looks.json"
-        try:
-            previous = json.loads(looks_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            previous = {}
-        try:
-            result = pull_statements(settings.sftp, landing, previous, second_look_after=3.0)
-        except SftpSourceError as exc:
-            raise PipelineError(str(exc)) from None
-        looks_path.parent.mkdir(parents=True, exist_ok=True)
-        looks_path.write_text(json.dumps(result.next_looks, sort_keys=True), encoding="utf-8")
-        report.statement_files_new += len(result.landed)
-        report.notes += [f"SFTP: {e}" for e in result.errors]
-        if result.skipped_unstable:
-            report.notes.append(f"SFTP: {len(result.skipped_unstable)} file(s) still being written, "
-                                "left for the next run")
-    if settings.kafka is not None:
-        from recon_pipeline.events.kafka_snapshot import KafkaUnavailable, snapshot_topics
-
-        try:
-            snap = snapshot_topics(settings)
-        except KafkaUnavailable as exc:
-            raise PipelineError(str(exc)) from None
-        report.kafka_messages += snap.messages
-    return report
+    """Land whatever is new at the configured sources: the domain's pick-up, shared with the sensors."""
+    try:
+        return _pickup.pick_up(settings)
+    except _pickup.PickupError as exc:
+        raise PipelineError(str(exc)) from None
 
 
 def data_cycles(settings: Settings) -> list[dt.date]:

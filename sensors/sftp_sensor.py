@@ -1,16 +1,15 @@
 """The SFTP sensor: each tick lands whatever complete statement files the bank has dropped.
 
-The cursor is JSON (``{"looks": {...}}``) holding the previous look at the remote directory,
-which is what the two-look stability rule needs. Run keys are the landed file's sha256, so a
-run request can be repeated safely: Dagster skips a run key it has already seen. That is why
-files whose bytes were already landed are requested again too — a tick that died after landing
-but before its run requests reached Dagster is replayed by the next tick, while a genuine
-re-delivery (same bytes, any name) maps to a used run key and changes nothing.
+The pick-up is the domain's (``sources.pickup.pick_up_sftp``, the one ``recon run`` calls):
+the looks the two-look stability rule needs are kept in the warehouse (``raw.sftp_looks``),
+not in the cursor, so ``recon run`` and the sensor see each other's looks. Run keys are the
+landed file's sha256, so a run request can be repeated safely: Dagster skips a run key it has
+already seen. That is why files whose bytes were already landed are requested again too — a
+tick that died after landing but before its run requests reached Dagster is replayed by the
+next tick, while a genuine re-delivery (same bytes, any name) maps to a used run key and
+changes nothing.
 """
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from dagster import (
     DefaultSensorStatus,
@@ -23,31 +22,21 @@ from dagster import (
 
 from recon_pipeline.landing.zone import LandedFile, LandingZone
 from recon_pipeline.run_tags import trigger_tags
+from recon_pipeline.sources.pickup import SOURCE_TAG, PickupError, pick_up_sftp
+from recon_pipeline.sources.sftp.errors import SftpSourceError, one_line
 from sensors.tick_settings import settings_or_skip
-from recon_pipeline.sources.sftp import SftpSourceError, one_line, pull_statements
 
 SENSOR_NAME = "sftp_statements_sensor"
 TICK_DEADLINE_SECONDS = 45.0
 NOT_CONFIGURED = "no SFTP source configured (set RECON_SFTP_URL)"
 
 
-def read_cursor(cursor: str | None) -> dict[str, Any]:
-    """The looks held in a cursor; an empty or damaged cursor means "look again from scratch"."""
-    if not cursor:
-        return {}
-    try:
-        data = json.loads(cursor)
-    except ValueError:
-        return {}
-    looks = data.get("looks") if isinstance(data, dict) else None
-    return looks if isinstance(looks, dict) else {}
-
-
 def run_request_for(landed: LandedFile, job_name: str) -> RunRequest:
     return RunRequest(
         run_key=landed.sha256,
         job_name=job_name,
-        tags={**trigger_tags("sensor"), "recon/source": "sftp", "recon/sha256": landed.sha256, "recon/file": landed.original_name},
+        tags={**trigger_tags("sensor"), SOURCE_TAG: "sftp", "recon/sha256": landed.sha256,
+              "recon/file": landed.original_name},
     )
 
 
@@ -69,22 +58,18 @@ def build_sftp_sensor(job_name: str = "ingest_job") -> SensorDefinition:
             return settings
         if settings.sftp is None:
             return SkipReason(NOT_CONFIGURED)
-
-        previous = read_cursor(context.cursor)
         try:
             # Shorter than Dagster's 60 s sensor-tick timeout: a trickling server ends the pull,
             # not the tick (the rest is taken next tick).
-            result = pull_statements(settings.sftp, LandingZone(settings.landing_dir), previous,
-                                     deadline=TICK_DEADLINE_SECONDS)
-        except SftpSourceError as exc:
-            # The cursor is left alone: the looks it holds are still the last good ones.
-            context.log.warning("SFTP pull failed: %s", one_line(exc))
-            return SkipReason(one_line(exc))
+            result = pick_up_sftp(settings, LandingZone(settings.landing_dir), deadline=TICK_DEADLINE_SECONDS)
+        except (SftpSourceError, PickupError) as exc:
+            # The stored looks are left alone: they are still the last good ones.
+            reason = str(exc) if isinstance(exc, PickupError) else one_line(exc)
+            context.log.warning("SFTP pull failed: %s", reason)
+            return SkipReason(reason)
 
         for error in result.errors:
             context.log.warning("SFTP: %s", error)
-        context.update_cursor(json.dumps({"looks": result.next_looks}, sort_keys=True))
-
         # One request per sha256: two names with the same bytes in one tick are one file.
         unique: dict[str, LandedFile] = {}
         for landed in result.landed + result.redelivered:

@@ -49,9 +49,6 @@ class LandingZone:
         self._tmp = self.root / ".tmp"
 
     # ----- writing -----------------------------------------------------------
-    def land_bytes(self, kind: str, data: bytes, original_name: str, source: str) -> LandedFile:
-        return self.land_stream(kind, _BytesReader(data), original_name, source)
-
     def land_stream(self, kind: str, stream: BinaryIO, original_name: str, source: str,
                     expected_size: int | None = None, max_bytes: int | None = None) -> LandedFile:
         """Copy a stream to a temporary file, hash it, then rename it into its content address.
@@ -155,18 +152,6 @@ class LandingZone:
             meta = found[1] if found else {}
             yield LandedFile(kind, sha, path, meta.get("original_name", path.name),
                              meta.get("source", "unknown"), meta.get("landed_at", ""), is_new=False)
-
-
-class _BytesReader:
-    def __init__(self, data: bytes):
-        self._data = memoryview(data)
-        self._pos = 0
-
-    def read(self, n: int = -1) -> bytes:
-        end = len(self._data) if n < 0 else min(len(self._data), self._pos + n)
-        chunk = bytes(self._data[self._pos:end])
-        self._pos = end
-        return chunk
 
 
 def _atomic_write_text(path: Path, text: str, tmp_dir: Path) -> None:

@@ -29,10 +29,6 @@ class InboxScan:
     already_landed: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)   # (path in the inbox, one-line reason)
 
-    @property
-    def new_shas(self) -> list[str]:
-        return [f.sha256 for f in self.landed]
-
 
 def _hidden(name: str) -> bool:
     return name.startswith(".")

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
 from recon_pipeline.audit.pipeline_actions import audit_file_loaded, audit_quarantine
+from recon_pipeline.events.kafka.land import iter_landed_messages
 from recon_pipeline.events.model import EventMessage, EventRejected, extra_json, parse_event
+from recon_pipeline.events.snapshot_files import SnapshotFileError, read_snapshot_file
 from recon_pipeline.landing.zone import LandingZone
 from recon_pipeline.warehouse.connection import Warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
+from recon_pipeline.warehouse.value_checks import money_problem
 
 _EVENT_COLUMNS = [
     "message_key", "event_id", "event_type", "occurred_at", "payment_id", "end_to_end_id", "batch_id",
@@ -82,6 +85,9 @@ def load_event_messages(wh: Warehouse, messages: Iterable[EventMessage], result:
         held_bytes += len(msg.value)
         try:
             ev = parse_event(msg.value, now=now)
+            problem = money_problem(ev.amount)
+            if problem:
+                raise EventRejected(problem[:200])   # valid JSON, but it would not fit DECIMAL(20,5)
         except EventRejected as exc:
             quarantined.append((key, msg.origin, msg.source, msg.topic, msg.partition, msg.offset,
                                 str(exc), msg.value))
@@ -108,8 +114,6 @@ def load_event_messages(wh: Warehouse, messages: Iterable[EventMessage], result:
 
 def _until_damaged(messages: Iterable[EventMessage], damage: list[str]) -> Iterator[EventMessage]:
     """Yield messages until the file turns out to be damaged (e.g. a truncated .gz); note why."""
-    from recon_pipeline.events.snapshot_files import SnapshotFileError
-
     try:
         yield from messages
     except SnapshotFileError as exc:
@@ -118,9 +122,6 @@ def _until_damaged(messages: Iterable[EventMessage], damage: list[str]) -> Itera
 
 def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
     """Load snapshot files and landed Kafka ranges; each file/offset once, each file all or nothing."""
-    from recon_pipeline.events.offset_ledger import iter_landed_messages
-    from recon_pipeline.events.snapshot_files import read_snapshot_file
-
     ensure_raw_schema(wh)
     result = EventLoadResult()
     loaded_files = {r[0] for r in wh.fetchall("select source_sha256 from raw.event_files")}

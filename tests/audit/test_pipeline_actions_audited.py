@@ -4,12 +4,13 @@ with its run id and fingerprint — and the chain still verifies."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 import pytest
 
 from recon_pipeline.audit import read_audit_log, verify_chain
-from recon_pipeline.events.offset_ledger import record_range
+from recon_pipeline.warehouse.kafka_ledger import record_range
 from recon_pipeline.landing import LandingZone
 from recon_pipeline.scenario.generator import generate_scenario
 from recon_pipeline.settings import load_settings
@@ -39,7 +40,7 @@ def test_loaded_and_quarantined_files_are_audited_with_their_sha256(settings, tm
                                  seed=3)
     landing = LandingZone(settings.landing_dir)
     landed = [landing.land_file("statements", p, "inbox") for p in sorted(scenario.statements_dir.iterdir())]
-    landed.append(landing.land_bytes("statements", b"\x00\x01 not a statement", "garbage.xml", "inbox"))
+    landed.append(landing.land_stream("statements", io.BytesIO(b"\x00\x01 not a statement"), "garbage.xml", "inbox"))
     events = [landing.land_file("events", p, "inbox") for p in sorted(scenario.events_dir.iterdir())]
     with open_warehouse(settings) as wh:
         load_statement_files(wh, landing)

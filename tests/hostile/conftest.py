@@ -5,6 +5,7 @@ bytes a bank sent; the warehouse is a real DuckDB file in the test's temporary f
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def wh(home):
 
 
 def land(landing: LandingZone, kind: str, name: str, data: bytes):
-    return landing.land_bytes(kind, data, name, "test")
+    return landing.land_stream(kind, io.BytesIO(data), name, "test")
 
 
 def write(path: Path, data: bytes) -> Path:

@@ -14,23 +14,15 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from dagster import DagsterInstance, build_sensor_context
 
-from recon_pipeline.events.kafka_snapshot import (
-    KafkaSnapshotError,
-    KafkaUnavailable,
-    OffsetRange,
-    SnapshotPlan,
-    land_planned_ranges,
-    plan_snapshot,
-    ranges_from_json,
-    read_range,
-    snapshot_topics,
-)
+from recon_pipeline.events.kafka.client import KafkaSnapshotError, KafkaUnavailable
+from recon_pipeline.events.kafka.land import iter_landed_messages, landed_range_files
+from recon_pipeline.events.kafka.plan import OffsetRange, SnapshotPlan, plan_snapshot, ranges_from_json
+from recon_pipeline.events.kafka.read import read_range
 from recon_pipeline.events.model import EventRejected, parse_event
-from recon_pipeline.events.offset_ledger import (
+from recon_pipeline.sources.kafka import land_planned_ranges, snapshot_topics
+from recon_pipeline.warehouse.kafka_ledger import (
     LedgerGap,
     ensure_ledger,
-    iter_landed_messages,
-    landed_range_files,
     ledger_rows,
     record_range,
     recorded_end,
@@ -135,15 +127,16 @@ def test_three_snapshot_cycles_land_every_offset_exactly_once(tansu, topic, reco
 
 CHILD = textwrap.dedent("""
     import os
-    from recon_pipeline.events.kafka_snapshot import land_range, plan_snapshot
-    from recon_pipeline.events.offset_ledger import ensure_ledger
+    from recon_pipeline.events.kafka.land import land_range
+    from recon_pipeline.events.kafka.plan import plan_snapshot
+    from recon_pipeline.warehouse.kafka_ledger import ensure_ledger, recorded_ends
     from recon_pipeline.settings import KafkaSettings, load_settings
     from recon_pipeline.warehouse.connection import open_warehouse
 
     settings = load_settings()
     with open_warehouse(settings) as wh:
         ensure_ledger(wh)
-        plan = plan_snapshot(settings.kafka, wh)
+        plan = plan_snapshot(settings.kafka, recorded_ends(wh))
     for rng in plan.ranges:
         land_range(settings, rng)          # durable on disk ...
     os._exit(17)                           # ... and the process dies before recording the ranges
@@ -267,6 +260,7 @@ def test_sensor_requests_a_run_for_new_ranges_and_skips_when_nothing_is_new(tans
     tansu.produce(topic, [(n % 3, None, make_event(n)) for n in range(5)])
     sensor = build_kafka_sensor()
     assert sensor.name == "kafka_events_sensor"
+    settings = load_settings()
     with DagsterInstance.ephemeral() as instance:
         first = sensor.evaluate_tick(build_sensor_context(cursor=None, instance=instance))
         assert len(first.run_requests) == 1
@@ -276,19 +270,24 @@ def test_sensor_requests_a_run_for_new_ranges_and_skips_when_nothing_is_new(tans
         assert request.run_key == "|".join(r.key for r in ranges)
         assert request.job_name == "ingest_job" and request.tags["recon/source"] == "kafka"
 
-        second = sensor.evaluate_tick(build_sensor_context(cursor=first.cursor, instance=instance))
-        assert not second.run_requests and second.skip_message
+        # Before its run has landed the plan, a tick plans the same ranges under the same run
+        # key (which Dagster drops): where landing stopped is the ledger's, not a cursor's.
+        again = sensor.evaluate_tick(build_sensor_context(cursor=None, instance=instance))
+        assert [r.run_key for r in again.run_requests] == [request.run_key]
 
-        # New messages: the next request covers only what is new since the last plan.
+        # The run lands exactly the requested ranges; then nothing is new.
+        land_planned_ranges(settings, ranges_from_json(request.tags[RANGES_TAG]), run_id=request.run_key)
+        second = sensor.evaluate_tick(build_sensor_context(cursor=None, instance=instance))
+        assert not second.run_requests and second.skip_message == "no new Kafka messages"
+
+        # New messages: the next request covers only what is new since the ledger's end.
         tansu.produce(topic, [(2, None, make_event(50))])
-        third = sensor.evaluate_tick(build_sensor_context(cursor=second.cursor, instance=instance))
+        third = sensor.evaluate_tick(build_sensor_context(cursor=None, instance=instance))
         assert [r.key for r in ranges_from_json(third.run_requests[0].tags[RANGES_TAG])] == [
             f"kafka:{topic}:2:1-2"]
 
-    # The runs land exactly the requested ranges.
-    settings = load_settings()
-    for req in (request, third.run_requests[0]):
-        land_planned_ranges(settings, ranges_from_json(req.tags[RANGES_TAG]), run_id=req.run_key)
+    land_planned_ranges(settings, ranges_from_json(third.run_requests[0].tags[RANGES_TAG]),
+                        run_id=third.run_requests[0].run_key)
     assert len(landed(settings)) == 6
     assert snapshot_topics(settings).landed == ()
 
@@ -303,15 +302,13 @@ def test_sensor_skips_when_kafka_is_not_configured(tmp_path, monkeypatch):
     assert not data.run_requests and data.skip_message == NOT_CONFIGURED
 
 
-def test_sensor_tick_with_the_broker_down_skips_with_the_reason_and_keeps_its_cursor(
-        tansu, topic, recon_env, monkeypatch):
+def test_sensor_tick_with_the_broker_down_skips_with_the_reason(tansu, topic, recon_env, monkeypatch):
     monkeypatch.setenv("RECON_KAFKA_BOOTSTRAP", f"127.0.0.1:{closed_port()}")
-    cursor = json.dumps({"ends": {f"{topic}:0": 3}})
     with DagsterInstance.ephemeral() as instance:
-        data = build_kafka_sensor().evaluate_tick(build_sensor_context(cursor=cursor, instance=instance))
+        data = build_kafka_sensor().evaluate_tick(build_sensor_context(cursor=None, instance=instance))
     assert not data.run_requests
     assert data.skip_message.startswith("Kafka broker at 127.0.0.1:") and "\n" not in data.skip_message
-    assert data.cursor in (None, cursor)
+    assert data.cursor is None
 
 
 @pytest.mark.timeout(120)    # instead of hanging: a hang fails on the timeout, no wall-clock assert

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from recon_pipeline.sources.sftp import RetryPolicy
+from recon_pipeline.sources.sftp.session import RetryPolicy
 from tests.sftp.test_sftp_pickup import (  # noqa: F401 - landing is a fixture
     BIG,
     _stable_big_file,

@@ -14,13 +14,12 @@ from dagster import DagsterInstance, build_sensor_context
 
 from recon_pipeline.landing.zone import LandingZone
 from recon_pipeline.settings import load_settings
-from recon_pipeline.sources.sftp import (
-    AuthenticationFailed,
-    HostKeyRejected,
-    PullResult,
-    RetryPolicy,
-    pull_statements,
-)
+from recon_pipeline.sources.pickup import pick_up
+from recon_pipeline.sources.sftp.errors import AuthenticationFailed, HostKeyRejected, source_label
+from recon_pipeline.sources.sftp.pull import PullResult, pull_statements
+from recon_pipeline.sources.sftp.session import RetryPolicy
+from recon_pipeline.warehouse.connection import open_warehouse
+from recon_pipeline.warehouse.sftp_looks import read_looks, write_looks
 from sensors.sftp_sensor import SENSOR_NAME, build_sftp_sensor
 
 FAST = RetryPolicy(attempts=3, base_delay=0.01, factor=2.0, max_delay=0.05)
@@ -72,7 +71,7 @@ def test_new_stable_files_are_picked_up_once_after_two_looks(sftp_server, landin
 
     first = pull(sftp_server, landing)
     assert first.landed == [] and sorted(first.skipped_unstable) == ["camt053_20260301.xml", "mt940_20260301.sta"]
-    json.dumps(first.next_looks)  # the looks must survive a JSON sensor cursor
+    json.dumps(first.next_looks)  # the looks are plain data (stored as rows of raw.sftp_looks)
 
     second = pull(sftp_server, landing, json.loads(json.dumps(first.next_looks)))
     by_name = {f.original_name: f for f in second.landed}
@@ -352,7 +351,12 @@ def test_sensor_requests_one_run_per_landed_file_keyed_by_sha256_and_nothing_on_
             assert request.tags["recon/source"] == "sftp"
             assert request.tags["recon/sha256"] == request.run_key
         assert {r.tags["recon/file"] for r in second.run_requests} == {"camt053_20260301.xml", "mt940_20260301.sta"}
-        assert set(json.loads(second.cursor)["looks"]) == {"camt053_20260301.xml", "mt940_20260301.sta"}
+        # The looks live in the warehouse (the one place `recon run` reads too), not the cursor.
+        assert second.cursor is None
+        with open_warehouse(load_settings()) as wh:
+            looks = read_looks(wh, source_label(load_settings().sftp))
+        assert set(looks) == {"camt053_20260301.xml", "mt940_20260301.sta"}
+        assert all(look.get("sha256") for look in looks.values())
 
         third = sensor_def.evaluate_tick(build_sensor_context(cursor=second.cursor, instance=instance))
         assert third.run_requests == []
@@ -361,7 +365,7 @@ def test_sensor_requests_one_run_per_landed_file_keyed_by_sha256_and_nothing_on_
     assert {f.sha256 for f in landing.files("statements")} == {sha256(CAMT), sha256(MT940)}
 
 
-def test_sensor_skips_with_the_reason_and_keeps_its_cursor_when_the_host_key_is_wrong(
+def test_sensor_skips_with_the_reason_and_keeps_its_looks_when_the_host_key_is_wrong(
         sftp_server, ssh_keys, tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
@@ -369,14 +373,17 @@ def test_sensor_skips_with_the_reason_and_keeps_its_cursor_when_the_host_key_is_
     stale = tmp_path / "known_hosts_stale"
     stale.write_text(sftp_server.known_hosts_line(ssh_keys.other_host_key))
     monkeypatch.setenv("RECON_SFTP_KNOWN_HOSTS", str(stale))
-    cursor = json.dumps({"looks": {"stmt.xml": {"size": 1, "mtime": 2, "since": 3.0}}})
+    settings = load_settings()
+    looks = {"stmt.xml": {"size": 1, "mtime": 2, "since": 3.0}}
+    with open_warehouse(settings) as wh:
+        write_looks(wh, source_label(settings.sftp), looks)
 
     with DagsterInstance.ephemeral() as instance:
-        context = build_sensor_context(cursor=cursor, instance=instance)
-        tick = build_sftp_sensor().evaluate_tick(context)
+        tick = build_sftp_sensor().evaluate_tick(build_sensor_context(instance=instance))
     assert tick.run_requests == []
     assert "does not match known_hosts" in tick.skip_message and "\n" not in tick.skip_message
-    assert tick.cursor == cursor
+    with open_warehouse(settings) as wh:
+        assert read_looks(wh, source_label(settings.sftp)) == looks
 
 
 def test_sensor_skips_when_no_sftp_source_is_configured(tmp_path, monkeypatch):
@@ -387,3 +394,25 @@ def test_sensor_skips_when_no_sftp_source_is_configured(tmp_path, monkeypatch):
     with DagsterInstance.ephemeral() as instance:
         tick = build_sftp_sensor().evaluate_tick(build_sensor_context(instance=instance))
     assert tick.skip_message == "no SFTP source configured (set RECON_SFTP_URL)"
+
+
+def test_recon_run_and_the_sensor_share_one_set_of_looks_so_a_file_is_downloaded_once(
+        sftp_server, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    _sensor_env(monkeypatch, sftp_server, home)
+    drop(sftp_server, "camt053_20260301.xml", CAMT)
+    sensor_def = build_sftp_sensor()
+
+    with DagsterInstance.ephemeral() as instance:
+        first = sensor_def.evaluate_tick(build_sensor_context(instance=instance))
+        assert first.run_requests == [] and "not yet complete" in first.skip_message
+
+        # `recon run` picks up next: the sensor's look is its first look.
+        report = pick_up(load_settings())
+        assert report.statement_files_new == 1 and report.notes == []
+
+        # The sensor's next tick sees the file as taken: a download would have found its bytes
+        # landed already and asked for a run again (redelivery); it downloads and asks nothing.
+        second = sensor_def.evaluate_tick(build_sensor_context(instance=instance))
+        assert second.run_requests == [] and second.skip_message == "no new statement files"

@@ -9,7 +9,8 @@ next to the data it describes, in ``raw.kafka_offset_ledger``, one row per lande
 The exactly-once contract, in order, for every range:
 
 1. the range is read from Kafka and written as ``landing/events/kafka/<topic>/<p>/<from>-<to>.parquet``
-   (temporary file, fsync, atomic rename — a file under its final name is complete);
+   (temporary file, fsync, atomic rename — a file under its final name is complete;
+   ``recon_pipeline.events.kafka.land``);
 2. only then is the range recorded here (``record_range``, idempotent);
 3. only then is the consumer group committed to ``end`` — for lag dashboards, never read back.
 
@@ -18,7 +19,7 @@ ledger, so it re-reads from the same ``start``, possibly to a larger ``end`` (ne
 arrived meanwhile), and lands e.g. ``0-12.parquet`` next to the orphaned ``0-10.parquet``.
 Nothing is lost (the ledger never claims what is not on disk) and nothing is duplicated
 *for readers that dedup by (topic, partition, offset)*: that is the rule for everything
-downstream, and ``iter_landed_messages`` below applies it, yielding each offset once.
+downstream, and ``events.kafka.land.iter_landed_messages`` applies it, yielding each offset once.
 Landed files are never edited or deleted, so a re-run can always rebuild from them.
 
 Ranges recorded for a partition are contiguous: a range that would leave a gap after the
@@ -29,17 +30,12 @@ readers dedup by offset anyway.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
-from typing import Iterator
 
 from recon_pipeline.audit.pipeline_actions import audit_offsets_landed
-from recon_pipeline.events.model import EventMessage
 from recon_pipeline.warehouse.connection import Warehouse
 
 LEDGER_TABLE = "raw.kafka_offset_ledger"
-KAFKA_LANDING_SUBDIR = ("events", "kafka")
-_RANGE_FILE = re.compile(r"^(\d+)-(\d+)\.parquet$")
 
 
 class LedgerGap(RuntimeError):
@@ -143,80 +139,3 @@ def record_range(wh: Warehouse, topic: str, partition: int, start: int, end: int
              dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), run_id))
         audit_offsets_landed(wh, topic, partition, start, end, run_id)
     return True
-
-
-# ----- reading what landed ----------------------------------------------------------------
-def kafka_landing_root(landing_dir: Path) -> Path:
-    return Path(landing_dir).joinpath(*KAFKA_LANDING_SUBDIR)
-
-
-def range_file_path(landing_dir: Path, topic: str, partition: int, start: int, end: int) -> Path:
-    """The deterministic home of a landed range: the same range always lands on the same path."""
-    return kafka_landing_root(landing_dir) / topic / str(int(partition)) / f"{int(start)}-{int(end)}.parquet"
-
-
-def landed_range_files(landing_dir: Path) -> Iterator[tuple[str, int, int, int, Path]]:
-    """(topic, partition, start, end, path) of every complete landed file, in reading order.
-
-    Per partition, files come by start ascending and, for the same start, the longest first,
-    so a crash-orphaned ``0-10`` is fully shadowed by its successor ``0-12``. Temporary files
-    (hidden ``.part`` names) are never listed.
-    """
-    root = kafka_landing_root(landing_dir)
-    if not root.is_dir():
-        return
-    for topic_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        partitions = [p for p in topic_dir.iterdir() if p.is_dir() and p.name.isdigit()]
-        for part_dir in sorted(partitions, key=lambda p: int(p.name)):
-            ranges = []
-            for f in part_dir.iterdir():
-                m = _RANGE_FILE.match(f.name)
-                if m and f.is_file():
-                    ranges.append((int(m.group(1)), int(m.group(2)), f))
-            for start, end, f in sorted(ranges, key=lambda r: (r[0], -r[1])):
-                yield topic_dir.name, int(part_dir.name), start, end, f
-
-
-def iter_landed_messages(landing_dir: Path) -> Iterator[EventMessage]:
-    """Every landed Kafka message exactly once per (topic, partition, offset), in offset order.
-
-    Streams row groups, and dedups with one high-water mark per partition (files of a
-    partition are visited by start offset and their rows are in offset order), so memory
-    stays bounded however large the topic.
-    """
-    import pyarrow.parquet as pq
-
-    high_water: dict[tuple[str, int], int] = {}
-    for topic, partition, _start, _end, path in landed_range_files(landing_dir):
-        key = (topic, partition)
-        mark = high_water.get(key, -1)
-        for message in _read_range_file(pq, path, topic):
-            if message.offset <= mark:
-                continue          # already yielded from an earlier (or longer) file
-            mark = message.offset
-            yield message
-        high_water[key] = mark
-
-
-def _read_range_file(pq, path: Path, topic: str) -> Iterator[EventMessage]:
-    parquet = pq.ParquetFile(path)
-    previous = -1
-    for batch in parquet.iter_batches(batch_size=10_000):
-        cols = batch.to_pydict()
-        for i, offset in enumerate(cols["offset"]):
-            if offset <= previous:
-                raise ValueError(f"{path}: offsets are not strictly ascending ({previous} then {offset})")
-            previous = offset
-            value = cols["value"][i]
-            key = cols["key"][i]
-            message_topic = cols["topic"][i] or topic
-            yield EventMessage(
-                value=b"" if value is None else bytes(value),
-                origin="kafka",
-                source=message_topic,
-                partition=int(cols["partition"][i]),
-                offset=int(offset),
-                key=None if key is None else bytes(key),
-                timestamp_ms=cols["timestamp_ms"][i],
-                topic=message_topic,
-            )
