@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RECON_HOME ?= $(CURDIR)/recon_home
 export RECON_HOME
 
-.PHONY: install demo test test-random ui bench services validate clean
+.PHONY: install demo test test-random lint ui bench services validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,13 @@ demo: install
 ## test: every test, against real services (Postgres, an SFTP server, a Kafka-protocol broker)
 # Two workers, one test file each at a time (module fixtures build their week once); file order,
 # so a red run can be replayed. `make test-random` runs the suite in a random order (seed printed).
-test: install services
+test: install services lint
 	$(BIN)/python -m pytest -p no:randomly -n 2 --dist loadfile --durations=25
+
+## lint: ruff for the Python (pyproject.toml), sqlfluff for the dbt models (.sqlfluff)
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_project/models --processes 2 --disable-progress-bar
 
 test-random: install services
 	$(BIN)/python -m pytest -p randomly -n 2 --dist loadfile

@@ -57,7 +57,10 @@ from recon_pipeline.settings import load_settings
 from recon_pipeline.warehouse.connection import open_warehouse
 
 CYCLE_INPUTS_KEY = AssetKey(["cycle_inputs"])
-RAW_INPUT_KEYS = (AssetKey(["raw_bank_statements"]), AssetKey(["raw_payment_events"]))
+# What a cycle reads from outside the cycle: the raw tables and the operators' decisions. dbt's
+# sources map to cycle_inputs, so the cycle's models have partitioned parents only (see _sources.yml).
+RAW_INPUT_KEYS = (AssetKey(["raw_bank_statements"]), AssetKey(["raw_payment_events"]),
+                  AssetKey(["operator_decisions"]))
 MART_KEY_FOR_DATASET = {
     "reconciliation_links": AssetKey(["marts", "fct_reconciliation_links"]),
     "rpt_close_summary": AssetKey(["marts", "rpt_close_summary"]),

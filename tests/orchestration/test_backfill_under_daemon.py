@@ -130,20 +130,30 @@ def test_a_ui_backfill_of_every_cycle_on_postgres_gives_the_marts_of_recon_run(t
 
 
 def _step_failures(instance, backfill_id: str) -> str:
-    """The first line of each failed step's error in the backfill's runs: the reason, not the
-    daemon's status table."""
+    """Each backfill run's status and the first line of every failure in it (a failed step, or
+    a run that failed before or between steps): the reason, not the daemon's status table."""
     lines = []
     for run in instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id})):
+        partition = run.tags.get("dagster/partition") or run.tags.get("dagster/asset_partition_range_start")
+        lines.append(f"run {run.run_id[:8]} {partition} {run.status.value}")
         for record in instance.all_logs(run.run_id):
             event = record.dagster_event
-            if event is None or not event.is_failure:
+            if event is None:
+                continue
+            if event.event_type_value in ("STEP_SUCCESS", "STEP_SKIPPED", "STEP_UP_FOR_RETRY"):
+                lines.append(f"  {event.event_type_value} {event.step_key}")
+                continue
+            if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+                lines.append(f"  check failed: {event.event_specific_data.check_name}")
+                continue
+            if not (event.is_failure or event.is_run_failure or event.is_engine_event and record.level >= 40):
                 continue
             error = getattr(event.event_specific_data, "error", None)
             while error is not None and getattr(error, "cause", None) is not None:
                 error = error.cause
-            message = (error.message if error is not None else record.user_message) or ""
-            lines.append(f"{run.tags.get('dagster/partition')} {event.step_key}: {message.strip()[:400]}")
-    return "\n".join(lines)
+            message = (error.message if error is not None else event.message or record.user_message) or ""
+            lines.append(f"  {event.event_type_value} {event.step_key or ''}: {message.strip()[:600]}")
+    return "\n".join(lines) or f"no run of backfill {backfill_id} in the instance"
 
 
 def _finished_run(service: DagsterService, run_id: str) -> str | None:

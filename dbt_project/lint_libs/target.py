@@ -1,0 +1,5 @@
+"""What sqlfluff's jinja templater sees as dbt's ``target`` (lint only)."""
+schema = "main"
+database = "recon"
+type = "duckdb"
+name = "lint"
