@@ -1,13 +1,14 @@
 {#- Which statement and which delivery of a bank line count (CONTRACT §1.2), and the pay cycle
     of a statement. Staging owns these rules; the input gate (recon_pipeline/quality/
     staging_rules.py) renders this same file with plain Jinja to judge the rows staging will
-    keep, so the macros here use no dbt function and call nothing outside this file. -#}
+    keep, so the macros here use no dbt function, call nothing outside this file, and write no
+    '%' (the gate's SQL goes through psycopg on Postgres, where '%' marks a parameter). -#}
 
 {#- 1 for an intraday report or a notification (camt.052, camt.054, MT942), 0 for an
     end-of-day statement: the end-of-day statement is the authoritative report of a day's
     bookings, so it sorts first wherever one delivery must be chosen. -#}
 {% macro intraday_statement_rank(format_column) -%}
-    case when {{ format_column }} like 'camt.052%' or {{ format_column }} like 'camt.054%'
+    case when substr({{ format_column }}, 1, 8) in ('camt.052', 'camt.054')
               or {{ format_column }} = 'MT942' then 1 else 0 end
 {%- endmacro %}
 

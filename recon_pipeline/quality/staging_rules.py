@@ -23,7 +23,10 @@ def _macros() -> Any:
 
 
 def _render(macro: str, *args: str) -> str:
-    return " ".join(str(getattr(_macros(), macro)(*args)).split())
+    sql = " ".join(str(getattr(_macros(), macro)(*args)).split())
+    if "%" in sql:   # psycopg reads '%' as a parameter marker: the gate's SQL would fail on Postgres
+        raise ValueError(f"{DELIVERY_RULES.name}: macro {macro} writes '%', which the gate cannot pass to Postgres")
+    return sql
 
 
 def statement_pay_cycle_sql(statement: str, last_booking_date: str) -> str:
