@@ -25,6 +25,7 @@ from dagster import (
 
 from recon_pipeline.dagster_instance import CYCLES_POOL
 from recon_pipeline.consistency.counts import ParticipantCounts, read_participant_counts
+from recon_pipeline.one_line import exception_line
 from recon_pipeline.settings import load_settings
 from recon_pipeline.warehouse.connection import open_warehouse
 
@@ -81,7 +82,7 @@ def build_internal_consistency_check(partitions_def: PartitionsDefinition) -> As
             with open_warehouse(settings) as wh:
                 rows = read_participant_counts(wh, cycle)
         except Exception as exc:  # noqa: BLE001 - evidence for the UI, never a failed step
-            reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            reason = exception_line(exc)
             context.log.warning(f"internal consistency check for {cycle} could not run: {reason}")
             yield AssetCheckResult(check_name=CHECK_NAME, asset_key=INTERNAL_CONSISTENCY_KEY, passed=False,
                                    severity=AssetCheckSeverity.WARN, description=reason[:1000],

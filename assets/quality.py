@@ -42,6 +42,7 @@ from dagster import (
 )
 
 from recon_pipeline.dagster_instance import CYCLES_POOL
+from recon_pipeline.one_line import exception_line
 from recon_pipeline.partitions import ONE_CYCLE_PER_RUN
 from recon_pipeline.quality import (
     CheckDefinition,
@@ -187,7 +188,7 @@ def build_quality_assets(partitions_def: PartitionsDefinition
                 report = check_cycle_marts(wh, cycle)
             results = _complete(report.results, mart_definitions)
         except Exception as exc:  # noqa: BLE001 - a crash here must not stop the close pack
-            reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            reason = exception_line(exc)
             context.log.warning(f"mart checks for {cycle} could not run: {reason}")
             results = [CheckResult(d.check_name, d.dataset, d.severity, passed=False, description=d.description,
                                    error=reason) for d in mart_definitions]

@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
+from recon_pipeline.one_line import exception_line
 from recon_pipeline.settings import ConfigError, load_settings
 
 
@@ -137,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if isinstance(exc, (PipelineError, WarehouseUnavailable, ValueError, LookupError)):
             return _fail(str(exc))
-        return _fail(f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
+        return _fail(exception_line(exc))
     return 2
 
 

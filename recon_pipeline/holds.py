@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 from recon_pipeline.audit import append_audit
 from recon_pipeline.ids import content_id
+from recon_pipeline.one_line import one_line
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import Warehouse, open_warehouse
-from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
+from recon_pipeline.warehouse.source_tables import ensure_source_tables
 
 if TYPE_CHECKING:  # the quality package imports this module
     from recon_pipeline.quality.results import CheckResult
@@ -85,7 +86,7 @@ def hold_blocked_items(wh: Warehouse, pay_cycle: str, results: Iterable["CheckRe
                 continue
             existing.add(hold_id)
             detail = next((d for d in r.details if key in d), r.description)
-            rows.append((hold_id, kind, key, cycle, r.check_name, " ".join(detail.split())[:300], _now()))
+            rows.append((hold_id, kind, key, cycle, r.check_name, one_line(detail), _now()))
     if rows:
         with wh.transaction():
             wh.bulk_insert("ops.held_items", ["hold_id", "item_kind", "item_key", "pay_cycle", "check_name",
@@ -119,7 +120,7 @@ def release_item(settings: Settings, item_key: str, action: str, reason: str, us
     if not reason or not user:
         raise ValueError("--reason and --by must not be empty")
     with open_warehouse(settings) as wh:
-        ensure_raw_schema(wh)
+        ensure_source_tables(wh)
         held = wh.fetchall("select item_kind, min(pay_cycle) from ops.held_items where item_key = ? "
                            "group by item_kind", (item_key,))
         if not held:

@@ -22,7 +22,7 @@ from recon_pipeline.settings import Settings
 from recon_pipeline.sources import pickup as _pickup
 from recon_pipeline.sources.pickup import PickupReport
 from recon_pipeline.warehouse.connection import open_warehouse
-from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
+from recon_pipeline.warehouse.source_tables import ensure_source_tables
 
 # The command line prints one line per cycle; the full event log is in the instance (and the UI).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": os.environ.get("RECON_LOG_LEVEL", "CRITICAL")}}}}
@@ -56,7 +56,7 @@ def pick_up(settings: Settings) -> PickupReport:
 def data_cycles(settings: Settings) -> list[dt.date]:
     """Pay cycles that hold any bank line or payment event (days with nothing new are skipped)."""
     with open_warehouse(settings) as wh:
-        ensure_raw_schema(wh)
+        ensure_source_tables(wh)
         booking = {r[0] for r in wh.fetchall(
             "select distinct booking_date from raw.statement_lines "
             "where entry_status = 'BOOK' and booking_date is not null")}

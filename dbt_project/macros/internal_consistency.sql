@@ -38,3 +38,20 @@
 {% macro internal_exception_types() -%}
     ('participant_missing', 'late_report', 'internal_amount_mismatch', 'internal_status_mismatch')
 {%- endmacro %}
+
+{#- One kind of disagreement between our services (int_internal_breaks), as rows shaped alike:
+    the participant's payment and service, the entry's value (expected_value) against the
+    participant's (reported_value), the amount difference where one applies. Reads the
+    `participants` CTE of the calling model. -#}
+{% macro internal_break(exception_type, expected_value, reported_value, amount_difference, condition) -%}
+    select
+        '{{ exception_type }}' as exception_type,
+        payment_id,
+        service,
+        cast({{ expected_value }} as varchar) as expected_value,
+        cast({{ reported_value }} as varchar) as reported_value,
+        cast({{ amount_difference }} as decimal(20,5)) as amount_difference,
+        account_iban, entry_amount, currency, sent_cycle
+    from participants
+    where {{ condition }}
+{%- endmacro %}

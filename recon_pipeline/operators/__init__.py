@@ -23,7 +23,7 @@ from recon_pipeline.operators.sheet import read_exceptions_sheet
 from recon_pipeline.run_tags import resolution_tags, trigger_tags
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import open_warehouse
-from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
+from recon_pipeline.warehouse.source_tables import ensure_source_tables
 
 __all__ = ["ACTIONS", "Decision", "DecisionsRefused", "resolve_exception", "resolve_from_xlsx", "manual_match",
            "undo_manual_match"]
@@ -56,7 +56,7 @@ def resolve_exception(settings: Settings, exception_id: str, action: str, reason
         raise ValueError("--amount and --account go with --action adjust")
     decision = Decision(exception_id, action, reason, amount=amount, account=account)
     with open_warehouse(settings) as wh:
-        ensure_raw_schema(wh)
+        ensure_source_tables(wh)
         try:
             checked = check_decisions(wh, [decision])
         except DecisionsRefused as refused:
@@ -80,7 +80,7 @@ def resolve_from_xlsx(settings: Settings, path: Path, user: str, rebuild: bool =
         raise ValueError(f"{sheet.path.name}: no row of sheet {sheet.sheet!r} has an Action filled in; "
                          "nothing to apply")
     with open_warehouse(settings) as wh:
-        ensure_raw_schema(wh)
+        ensure_source_tables(wh)
         checked = check_decisions(wh, sheet.decisions, pack_cycle=sheet.pack_cycle)
         with wh.transaction():
             recorded = record_decisions(wh, checked, user)
@@ -105,7 +105,7 @@ def manual_match(settings: Settings, payment_id: str, bank_line_id: str, reason:
     reason, user = _require_text(reason, "--reason"), _require_text(user, "--by")
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     with open_warehouse(settings) as wh:
-        ensure_raw_schema(wh)
+        ensure_source_tables(wh)
         if not wh.table_exists("marts", "fct_payment_reconciliation"):
             raise LookupError("no pay cycle has been built yet: run `recon run` first")
         pay = wh.fetch_dicts("select pay_cycle, account_iban, currency, direction from marts.fct_payment_reconciliation "
@@ -156,7 +156,7 @@ def undo_manual_match(settings: Settings, manual_match_id: str, reason: str, use
     reason, user = _require_text(reason, "--reason"), _require_text(user, "--by")
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     with open_warehouse(settings) as wh:
-        ensure_raw_schema(wh)
+        ensure_source_tables(wh)
         match = wh.fetch_dicts("select * from ops.manual_matches where manual_match_id = ?", (manual_match_id,))
         if not match:
             raise LookupError(f"manual match {manual_match_id} not found")

@@ -5,21 +5,21 @@ blocking failures stop the cycle); ``check_cycle_marts`` validates the marts aft
 (warnings only). Both store their results in ``dq.check_results``, one row per check per
 cycle, which the close pack's Data quality sheet and the Dagster UI show.
 
-The suites live in ``expectations/*.json`` (see ``expectations/README.md``); this package
-has no Dagster imports: ``assets/quality.py`` wires it into asset checks.
+The suites live in ``expectations/*.json`` (see ``expectations/README.md``). One job per module:
+``gates`` runs a cycle's checks and stores them, ``frames`` builds the data the suites read,
+``python_checks`` holds the checks GX cannot state, ``suites`` loads and runs the GX suites,
+``staging_rules`` renders staging's delivery rules for the gate, ``values`` the exact amounts,
+``results`` stores results. No Dagster imports: ``assets/quality.py`` wires it into asset checks.
 """
-from recon_pipeline.quality.checks import (
+from recon_pipeline.iban import iban_checksum_ok, iban_shaped
+from recon_pipeline.quality.gates import (
     INPUT_SUITES,
     MART_SUITES,
     PYTHON_INPUT_CHECKS,
     PYTHON_MART_CHECKS,
     CycleReport,
-    amount_scale,
-    amount_text,
     check_cycle_inputs,
     check_cycle_marts,
-    iban_checksum_ok,
-    iban_shaped,
     input_check_definitions,
     mart_check_definitions,
     run_input_checks,
@@ -43,6 +43,7 @@ from recon_pipeline.quality.suites import (
     load_suite,
     validate_frame,
 )
+from recon_pipeline.quality.values import amount_scale, amount_text
 
 __all__ = [
     "BLOCKING", "WARNING", "DQ_TABLE", "EXPECTATIONS_DIR", "INPUT_SUITES", "MART_SUITES",

@@ -14,7 +14,6 @@ checks without paying for it; only running a suite does.
 from __future__ import annotations
 
 import copy
-import csv
 import json
 import math
 import os
@@ -25,10 +24,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+import iso4217
+
+from recon_pipeline.one_line import exception_line, one_line
 from recon_pipeline.quality.results import SEVERITIES, CheckDefinition, CheckResult
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
-ISO4217_FILE = "iso4217.csv"
 _CHECK_NAME = re.compile(r"^[a-z][a-z0-9_]{2,80}$")
 
 
@@ -115,34 +116,28 @@ def load_suite(name: str, directory: Path | None = None) -> Suite:
                  expectations=tuple(expectations), path=path)
 
 
-@lru_cache(maxsize=8)
-def _iso4217_cached(path: str, mtime_ns: int) -> dict[str, int | None]:
-    codes: dict[str, int | None] = {}
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            code = (row.get("code") or "").strip().upper()
-            if not re.fullmatch(r"[A-Z]{3}", code):
-                raise SuiteError(f"{Path(path).name}: {code!r} is not a three-letter currency code")
-            units = (row.get("minor_units") or "").strip()
-            codes[code] = int(units) if units else None
-    if not codes:
-        raise SuiteError(f"{Path(path).name} lists no currencies")
-    return codes
+# ISO 4217 lists these codes, but no payment is ever made in them: XTS is reserved for testing
+# and XXX means "no currency". An amount in either is a defect, so the gate rejects them.
+NOT_PAYMENT_CURRENCIES = frozenset({"XTS", "XXX"})
 
 
-def iso4217_minor_units(directory: Path | None = None) -> dict[str, int | None]:
-    """Active ISO 4217 codes → minor units (None where ISO says N.A., e.g. XAU), from the CSV."""
-    path = (directory or expectations_dir()) / ISO4217_FILE
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError as exc:
-        raise SuiteError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return dict(_iso4217_cached(str(path), mtime))
+@lru_cache(maxsize=1)
+def _iso4217_active() -> dict[str, int | None]:
+    return {c.code: c.exponent for c in iso4217.Currency if c.code not in NOT_PAYMENT_CURRENCIES}
 
 
-def suite_parameters(directory: Path | None = None) -> dict[str, Any]:
+def iso4217_minor_units() -> dict[str, int | None]:
+    """Active ISO 4217 codes → minor units (None where ISO says N.A., e.g. XAU).
+
+    From the maintained ``iso4217`` package (ISO's own list, updated with each amendment),
+    not from a table kept by hand.
+    """
+    return dict(_iso4217_active())
+
+
+def suite_parameters() -> dict[str, Any]:
     """Values the suites reference as ``{"$PARAMETER": name}``: data, not code."""
-    return {"iso4217_codes": sorted(iso4217_minor_units(directory))}
+    return {"iso4217_codes": sorted(iso4217_minor_units())}
 
 
 # ----------------------------------------------------------------------------- running
@@ -162,7 +157,7 @@ def validate_frame(suite: Suite, frame: Any, parameters: Mapping[str, Any] | Non
     try:
         outcomes = _run_gx(suite, frame, parameters or {})
     except Exception as exc:  # noqa: BLE001 - every check of the suite fails closed, with the reason
-        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        reason = exception_line(exc)
         return [CheckResult(check_name=c.check_name, dataset=suite.dataset, severity=c.severity,
                             passed=False, failing_count=0, key_name=suite.key_name,
                             expectation=_describe_check(suite, c.check_name), description=c.description,
@@ -191,7 +186,7 @@ def _run_gx(suite: Suite, frame: Any, parameters: Mapping[str, Any]) -> list[Any
             built.append(ExpectationConfiguration(**copy.deepcopy(dict(exp))).to_domain_obj())
         except Exception as exc:  # noqa: BLE001 - reported as a suite error naming the expectation
             raise SuiteError(f"{suite.path.name}: {exp['type']} ({exp['meta']['check']}) is not a valid "
-                             f"expectation: {' '.join(str(exc).split())[:200]}") from None
+                             f"expectation: {one_line(exc, 200)}") from None
     gx_suite = gx.ExpectationSuite(name=suite.name, expectations=built,
                                    meta={"dataset": suite.dataset, "source": suite.path.name})
     if len(gx_suite.expectations) != len(suite.expectations):
@@ -213,7 +208,7 @@ def _exception_text(outcome: Any) -> str | None:
     candidates = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
     for item in candidates:
         if item.get("raised_exception"):
-            return " ".join(str(item.get("exception_message") or "unknown error").split())[:300]
+            return one_line(item.get("exception_message") or "unknown error")
     return None
 
 

@@ -44,6 +44,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from schwifty import IBAN
+
+from recon_pipeline.iban import iban_valid
 from recon_pipeline.scenario.participants import add_participants
 from recon_pipeline.scenario.writers import Entry, Party, StatementDoc, TxDetail
 from recon_pipeline.scenario.writers.camt053 import write_camt053
@@ -64,23 +67,14 @@ AMSTERDAM_WINTER = dt.timezone(dt.timedelta(hours=1))
 
 
 # =========================================================================== IBANs
-def iban_check_digits(country: str, bban: str) -> str:
-    """ISO 13616 check digits: 98 - (BBAN + country + '00' as digits) mod 97."""
-    digits = "".join(str(int(ch, 36)) for ch in (bban + country + "00").upper())
-    return f"{98 - int(digits) % 97:02d}"
-
-
 def make_iban(country: str, bban: str) -> str:
-    return f"{country}{iban_check_digits(country, bban)}{bban}"
+    """An IBAN with its ISO 13616 check digits, computed by schwifty."""
+    return str(IBAN.from_bban(country, bban))
 
 
 def iban_is_valid(iban: str) -> bool:
-    """The mod-97 test every bank applies before accepting an IBAN."""
-    text = iban.replace(" ", "").upper()
-    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", text):
-        return False
-    digits = "".join(str(int(ch, 36)) for ch in text[4:] + text[:4])
-    return int(digits) % 97 == 1
+    """The test every bank applies before accepting an IBAN (country, length, mod-97)."""
+    return iban_valid(iban)
 
 
 # =========================================================================== static cast

@@ -1,8 +1,8 @@
 """CSV bank exports read through named column-mapping profiles.
 
 Every bank's CSV is different, so the differences live in data, not in code: a profile is a
-plain dict (users add their own under ``csv_profiles:`` in recon.yaml, same keys) and one
-reader applies it. Keys, all optional:
+plain mapping, the built-in ones in ``csv_bank_profiles.yaml`` beside this module (users add
+their own under ``csv_profiles:`` in recon.yaml, same keys), and one reader applies it. Keys, all optional:
 
 ``delimiter``            ``";"``, ``","``, ``"\\t"``...; default: sniffed
 ``encoding``             e.g. ``"iso-8859-1"``; default: UTF-8, else CP1252
@@ -41,8 +41,12 @@ import datetime as dt
 import io
 import re
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, Mapping
 
+import yaml
+
+from recon_pipeline.iban import compact_account, iban_shaped
 from recon_pipeline.statements.model import (
     ParsedFile,
     Statement,
@@ -63,111 +67,23 @@ PROFILE_KEYS = {
 _HEADER_SEARCH_ROWS = 60
 _MAX_FIRST_LINE = 1 << 20
 
-BUILTIN_PROFILES: dict[str, dict[str, Any]] = {
-    "ing_de": {
-        "description": "ING Deutschland Umsatzanzeige (metadata block, newest first, running Saldo)",
-        "delimiter": ";",
-        "encoding": "iso-8859-1",
-        "decimal_separator": ",",
-        "thousands_separator": ".",
-        "date_format": "%d.%m.%Y",
-        "header_signature": ["Buchung", "Auftraggeber/Empfänger", "Verwendungszweck", "Betrag"],
-        "columns": {
-            "booking_date": "Buchung",
-            "value_date": ["Wertstellungsdatum", "Valuta"],
-            "amount": "Betrag",
-            # The header repeats "Währung": the first belongs to Saldo, the second to Betrag.
-            "currency": ["Währung#2", "Waehrung#2", "Währung", "Waehrung"],
-            "counterparty_name": "Auftraggeber/Empfänger",
-            "transaction_code": "Buchungstext",
-            "remittance_info": "Verwendungszweck",
-            "balance": "Saldo",
-        },
-        "account_metadata": "IBAN",
-        "currency": "EUR",
-        "row_order": "newest_first",
-    },
-    "sparkasse_camt_csv": {
-        "description": "Sparkasse 'CSV-CAMT' export (SEPA fields, 'Umsatz vorgemerkt' = pending)",
-        "delimiter": ";",
-        "encoding": "iso-8859-1",
-        "decimal_separator": ",",
-        "thousands_separator": ".",
-        "date_format": ["%d.%m.%y", "%d.%m.%Y"],
-        "header_signature": ["Auftragskonto", "Buchungstag", "Valutadatum", "Betrag"],
-        "columns": {
-            "account": "Auftragskonto",
-            "booking_date": "Buchungstag",
-            "value_date": "Valutadatum",
-            "amount": "Betrag",
-            "currency": ["Waehrung", "Währung"],
-            "transaction_code": "Buchungstext",
-            "remittance_info": "Verwendungszweck",
-            "end_to_end_id": "Kundenreferenz (End-to-End)",
-            "batch_id": "Sammlerreferenz",
-            "counterparty_name": ["Beguenstigter/Zahlungspflichtiger", "Begünstigter/Zahlungspflichtiger"],
-            "counterparty_iban": "Kontonummer/IBAN",
-            "status": "Info",
-        },
-        "currency": "EUR",
-        "pending_values": ["Umsatz vorgemerkt"],
-    },
-    "revolut": {
-        "description": "Revolut account statement (State column, Balance in completion order)",
-        "delimiter": ",",
-        "encoding": "utf-8",
-        "decimal_separator": ".",
-        "thousands_separator": "",
-        "header_signature": ["Type", "Started Date", "Completed Date", "Amount", "State"],
-        "columns": {
-            "booking_date": ["Completed Date", "Started Date"],
-            "amount": "Amount",
-            "fee": "Fee",
-            "currency": "Currency",
-            "remittance_info": "Description",
-            "transaction_code": "Type",
-            "status": "State",
-            "balance": "Balance",
-        },
-        "pending_values": ["PENDING"],
-        "skip_values": ["DECLINED", "REVERTED", "FAILED"],
-    },
-    # Tried last: plain exports with self-explanatory English (or German) headers.
-    "generic": {
-        "description": "Header names like date, amount, currency, reference, description",
-        "columns": {
-            "booking_date": ["booking_date", "booking date", "date", "transaction date", "posting date",
-                             "posted date", "buchungstag", "buchungsdatum", "datum"],
-            "value_date": ["value_date", "value date", "valuta", "valutadatum", "wertstellung"],
-            "amount": ["amount", "betrag", "net", "net amount", "gross", "value"],
-            "debit": ["debit", "debit amount", "withdrawal", "soll"],
-            "credit": ["credit", "credit amount", "deposit", "haben"],
-            "currency": ["currency", "ccy", "currency code", "währung", "waehrung"],
-            "bank_reference": ["bank_reference", "bank reference", "reference", "transaction id",
-                               "transaction reference", "referenz"],
-            "customer_reference": ["customer_reference", "customer reference"],
-            "end_to_end_id": ["end_to_end_id", "end to end id", "endtoendid", "end to end reference", "e2e id"],
-            "batch_id": ["batch_id", "batch id", "batch reference"],
-            "counterparty_name": ["counterparty", "counterparty_name", "counterparty name", "name",
-                                  "partner name", "payee", "payer", "beneficiary"],
-            "counterparty_iban": ["counterparty_iban", "counterparty iban", "counterparty account",
-                                  "bank account", "iban"],
-            "remittance_info": ["description", "remittance_info", "remittance information", "remittance",
-                                "label", "memo", "details", "subject", "purpose", "verwendungszweck"],
-            "transaction_code": ["transaction_code", "transaction code", "type"],
-            "status": ["status", "state"],
-            "balance": ["balance", "running balance", "saldo"],
-            "account": ["account", "account_iban", "account iban", "own account", "auftragskonto"],
-        },
-        "pending_values": ["pending", "vorgemerkt", "umsatz vorgemerkt"],
-    },
-}
+BUILTIN_PROFILES_FILE = Path(__file__).with_name("csv_bank_profiles.yaml")
+
+
+def load_builtin_profiles(path: Path = BUILTIN_PROFILES_FILE) -> dict[str, dict[str, Any]]:
+    """The built-in bank profiles, in the order they are tried: data in a YAML file beside this
+    module, checked with the same rules as a user's profile so a bad edit fails loudly."""
+    profiles = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    problems = [p for name, profile in profiles.items() for p in validate_profile(name, profile)]
+    if problems:
+        raise ValueError(f"{path.name}: " + "; ".join(problems))
+    return profiles
+
 
 _DATE_FORMATS = (
     "%Y-%m-%d", "%d.%m.%Y", "%d.%m.%y", "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d", "%d-%m-%Y",
     "%Y%m%d", "%d/%m/%y", "%m/%d/%y",
 )
-_IBAN_RE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$")
 _NOT_PROVIDED = {"NOTPROVIDED", "NOT PROVIDED", "NONREF"}
 
 
@@ -184,6 +100,9 @@ def validate_profile(name: str, profile: Mapping[str, Any]) -> list[str]:
     if profile.get("row_order", "oldest_first") not in ("oldest_first", "newest_first"):
         problems.append("row_order must be oldest_first or newest_first")
     return [f"CSV profile {name!r}: {p}" for p in problems]
+
+
+BUILTIN_PROFILES: dict[str, dict[str, Any]] = load_builtin_profiles()
 
 
 # --------------------------------------------------------------------------- reading
@@ -354,8 +273,8 @@ def _date(value: str, formats: list[str]) -> dt.date:
 
 def _account(value: str | None) -> str:
     value = (value or "").strip()
-    compact = re.sub(r"\s+", "", value).upper()
-    return compact if _IBAN_RE.match(compact) else value
+    compact = compact_account(value)
+    return compact if iban_shaped(compact) else value
 
 
 # --------------------------------------------------------------------------- parsing

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from recon_pipeline.statements.model import Statement
+from recon_pipeline.statements.model import Statement, balance_gap
 
 ERROR = "error"
 WARNING = "warning"
@@ -37,13 +37,13 @@ def balance_finding(stmt: Statement) -> Finding | None:
             INFO,
             f"{_label(stmt)} has no {' and no '.join(missing)} balance; balance proof not possible",
         )
-    expected = stmt.opening_balance + stmt.movements
-    if expected != stmt.closing_balance:
+    gap = balance_gap(stmt.opening_balance, stmt.movements, stmt.closing_balance)
+    if gap:
         return Finding(
             "balance_mismatch",
             ERROR,
-            f"{_label(stmt)}: opening {stmt.opening_balance} + movements {stmt.movements} = {expected}, "
-            f"but the closing balance is {stmt.closing_balance} (difference {stmt.closing_balance - expected})",
+            f"{_label(stmt)}: opening {stmt.opening_balance} + movements {stmt.movements} = "
+            f"{stmt.closing_balance - gap}, but the closing balance is {stmt.closing_balance} (difference {gap})",
         )
     return None
 

@@ -95,9 +95,8 @@ class Statement:
     @property
     def balanced(self) -> bool | None:
         """opening + movements = closing; ``None`` when either balance is missing."""
-        if self.opening_balance is None or self.closing_balance is None:
-            return None
-        return self.opening_balance + self.movements == self.closing_balance
+        gap = balance_gap(self.opening_balance, self.movements, self.closing_balance)
+        return None if gap is None else gap == 0
 
 
 @dataclass
@@ -109,3 +108,12 @@ class ParsedFile:
     @property
     def line_count(self) -> int:
         return sum(len(s.lines) for s in self.statements)
+
+
+def balance_gap(opening: Decimal | None, movements: Decimal, closing: Decimal | None) -> Decimal | None:
+    """The statement balance proof: closing − (opening + movements), zero when it holds;
+    ``None`` when either balance is missing (nothing to prove). The one place it is computed:
+    the parsed statement, its integrity finding and the input gate's evidence all call it."""
+    if opening is None or closing is None:
+        return None
+    return closing - (opening + movements)

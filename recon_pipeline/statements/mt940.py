@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
+from recon_pipeline.iban import iban_shaped
 from recon_pipeline.statements.model import (
     ParsedFile,
     Statement,
@@ -51,7 +52,6 @@ _SWIFT_CODES = (
 )
 _SWIFT_RE = re.compile(r"/(" + "|".join(sorted(_SWIFT_CODES, key=len, reverse=True)) + r")/")
 _SWIFT_HINT = re.compile(r"/(EREF|PREF|RTRN|CNTP|REMI|BENM|ORDP|TRTP|NAME|IBAN)/")
-_IBAN_RE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
 _GERMAN_RE = re.compile(r"^\s*(\d{3})?\s*[?~]\d{2}")
 _SEPA_KEYS = ("EREF", "KREF", "MREF", "CRED", "DEBT", "SVWZ", "ABWA", "ABWE", "COAM", "OAMT",
               "BREF", "RREF", "PURP", "IBAN", "BIC")
@@ -285,7 +285,7 @@ def _parse_german(text: str) -> dict:
     # ?31 is the account (IBAN in SEPA exports); Polish and Luxembourg banks add the IBAN in ?38.
     account = "".join(subfields.get("31", [])).strip()
     iban38 = "".join(subfields.get("38", [])).replace(" ", "").strip()
-    if _IBAN_RE.match(iban38):
+    if iban_shaped(iban38):
         out["counterparty_iban"] = iban38
     elif account:
         out["counterparty_iban"] = account
@@ -467,7 +467,7 @@ class _Builder:
         }
         counterparty_iban = info.get("counterparty_iban")
         supplementary = (txn["supplementary"] or "").replace(" ", "")
-        if not counterparty_iban and _IBAN_RE.match(supplementary):
+        if not counterparty_iban and iban_shaped(supplementary):
             counterparty_iban = supplementary  # Rabobank puts the counter IBAN there
         remittance = info.get("remittance_info")
         if not remittance and not txn["info"]:

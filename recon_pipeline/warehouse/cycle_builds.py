@@ -16,7 +16,7 @@ from recon_pipeline.cycles import dbt_vars_for_cycle
 from recon_pipeline.dbt_setup import DBT_PROJECT_DIR
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import open_warehouse
-from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
+from recon_pipeline.warehouse.source_tables import ensure_source_tables
 
 _CODE_HASH: str | None = None
 
@@ -63,7 +63,7 @@ def cycle_fingerprint(settings: Settings, cycle: str) -> str:
     digest.update(_code_hash().encode())
     digest.update(repr(sorted(dbt_vars_for_cycle(cycle, settings).items())).encode())
     with open_warehouse(settings) as wh:
-        ensure_raw_schema(wh)
+        ensure_source_tables(wh)
         for sql, params in queries:
             digest.update(repr(wh.fetchone(sql, params)).encode())
     return digest.hexdigest()
@@ -76,7 +76,7 @@ def _ensure(wh) -> None:
 
 def last_fingerprint(settings: Settings, cycle: str) -> str | None:
     with open_warehouse(settings) as wh:
-        ensure_raw_schema(wh)
+        ensure_source_tables(wh)
         _ensure(wh)
         row = wh.fetchone("select fingerprint from ops.cycle_builds where pay_cycle = ?",
                           (dt.date.fromisoformat(cycle),))

@@ -18,6 +18,7 @@ from recon_pipeline.events.kafka.land import iter_landed_messages
 from recon_pipeline.events.model import EventMessage, EventRejected, extra_json, parse_event
 from recon_pipeline.events.snapshot_files import SnapshotFileError, read_snapshot_file
 from recon_pipeline.landing.zone import LandingZone
+from recon_pipeline.one_line import one_line
 from recon_pipeline.warehouse.connection import Warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
 from recon_pipeline.warehouse.value_checks import money_problem
@@ -117,7 +118,7 @@ def _until_damaged(messages: Iterable[EventMessage], damage: list[str]) -> Itera
     try:
         yield from messages
     except SnapshotFileError as exc:
-        damage.append(" ".join(str(exc).split())[:300])
+        damage.append(one_line(exc))
 
 
 def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
@@ -190,7 +191,7 @@ def _quarantine_whole_file(wh: Warehouse, landed, what: str, reason: str, file_r
     with open(landed.path, "rb") as fh:
         head = fh.read(_FILE_EVIDENCE_BYTES)
     note = "" if size <= _FILE_EVIDENCE_BYTES else f" [first {_FILE_EVIDENCE_BYTES} of {size} bytes kept here]"
-    reason = " ".join(f"{landed.original_name}: {reason}".split())[:280] + note
+    reason = one_line(f"{landed.original_name}: {reason}", 280) + note
     wh.bulk_insert("raw.quarantine_events", _QUARANTINE_COLUMNS, [(
         key, "file", landed.sha256, None, None, None, reason, head)])
     file_result.quarantined.append((key, reason))

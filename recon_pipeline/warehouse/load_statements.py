@@ -28,6 +28,7 @@ from typing import Any, Mapping
 from recon_pipeline.audit.pipeline_actions import audit_file_loaded, audit_quarantine
 from recon_pipeline.ids import content_id
 from recon_pipeline.landing.zone import LandedFile, LandingZone
+from recon_pipeline.one_line import one_line
 from recon_pipeline.statements import ParsedFile, Statement, StatementLine, StatementParseError, parse_statement
 from recon_pipeline.statements.model import MAX_STATEMENT_BYTES, UNREADABLE
 from recon_pipeline.statements.integrity import ERROR, WARNING, Finding, statement_findings
@@ -133,15 +134,15 @@ def load_statement_files(wh: Warehouse, landing: LandingZone,
 
 def _quarantine_file(wh: Warehouse, landed: LandedFile, data: bytes, size: int,
                      result: StatementLoadResult, reason: str) -> None:
-    one_line = " ".join(reason.split())[:_MAX_REASON] or "unparseable file"
+    reason_line = one_line(reason, _MAX_REASON) or "unparseable file"
     wh.execute(
         "insert into raw.quarantine_statement_files "
         "(source_sha256, original_name, source, landed_at, reason, size_bytes, raw_bytes) "
         "values (?, ?, ?, ?, ?, ?, ?)",
-        (landed.sha256, landed.original_name, landed.source, landed.landed_at, one_line, size, data),
+        (landed.sha256, landed.original_name, landed.source, landed.landed_at, reason_line, size, data),
     )
     result.files_quarantined += 1
-    result.quarantined.append((landed.original_name, one_line))
+    result.quarantined.append((landed.original_name, reason_line))
     audit_quarantine(wh, "statements", landed.sha256, one_line, original_name=landed.original_name)
 
 

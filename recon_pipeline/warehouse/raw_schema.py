@@ -1,21 +1,19 @@
-"""DDL of the raw and operator tables that Python writes and dbt reads.
+"""DDL of the raw tables that the loaders write and dbt reads (the ``ops`` tables: ops_schema.py).
 
 ``raw.*`` holds what arrived, exactly as parsed and linked to the file or offset it came from;
-``raw.quarantine_*`` holds what could not be used, with its raw bytes and a one-line reason;
-``ops.*`` holds append-only operator decisions (resolutions, manual matches). Nothing
-downstream edits these tables: the dbt marts are rebuilt from them.
+``raw.quarantine_*`` holds what could not be used, with its raw bytes and a one-line reason.
+Nothing downstream edits these tables: the dbt marts are rebuilt from them.
 
 Types are the portable subset of DuckDB and Postgres; money is DECIMAL(20,5), which holds
 the five-decimal amounts some banks send without rounding.
 """
 from __future__ import annotations
 
-from recon_pipeline.audit.log import ensure_audit_table
 from recon_pipeline.warehouse.connection import Warehouse
 
 MONEY = "decimal(20,5)"
 
-_TABLES = {
+RAW_TABLES = {
     "raw.statement_files": f"""
         source_sha256 varchar primary key,
         original_name varchar not null,
@@ -156,66 +154,23 @@ _TABLES = {
         reason varchar not null,
         raw_value blob
     """,
-    "ops.exception_resolutions": f"""
-        resolution_id varchar primary key,
-        exception_id varchar not null,
-        action varchar not null,
-        reason varchar not null,
-        resolved_by varchar not null,
-        resolved_at timestamp not null,
-        effective_cycle date not null,
-        adjustment_amount {MONEY},
-        adjustment_account varchar
-    """,
-    "ops.held_items": """
-        hold_id varchar primary key,
-        item_kind varchar not null,
-        item_key varchar not null,
-        pay_cycle date not null,
-        check_name varchar not null,
-        reason varchar not null,
-        held_at timestamp not null
-    """,
-    "ops.item_releases": """
-        release_id varchar primary key,
-        item_kind varchar not null,
-        item_key varchar not null,
-        action varchar not null,
-        reason varchar not null,
-        released_by varchar not null,
-        released_at timestamp not null
-    """,
-    "ops.manual_matches": """
-        manual_match_id varchar primary key,
-        payment_id varchar not null,
-        bank_line_id varchar not null,
-        reason varchar not null,
-        matched_by varchar not null,
-        matched_at timestamp not null,
-        effective_cycle date not null
-    """,
-    "ops.manual_match_undos": """
-        undo_id varchar primary key,
-        manual_match_id varchar not null,
-        reason varchar not null,
-        undone_by varchar not null,
-        undone_at timestamp not null,
-        effective_cycle date not null
-    """,
 }
 
 
-def ensure_raw_schema(wh: Warehouse) -> None:
-    """Create the raw, quarantine and operator tables if they are missing (idempotent)."""
-    if all(wh.table_exists(*name.split(".")) for name in _TABLES):
-        ensure_audit_table(wh)
+def create_tables(wh: Warehouse, schema: str, tables: dict[str, str]) -> None:
+    """Create the schema and the tables that are missing (idempotent, serialised on Postgres)."""
+    if all(wh.table_exists(*name.split(".")) for name in tables):
         return
     with wh.catalogue_change():
-        for schema in ("raw", "ops"):
-            wh.execute(f"create schema if not exists {schema}")
-        for name, columns in _TABLES.items():
+        wh.execute(f"create schema if not exists {schema}")
+        for name, columns in tables.items():
             ddl = columns
             if wh.kind == "postgres":
                 ddl = ddl.replace(" blob", " bytea")
             wh.execute(f"create table if not exists {name} ({ddl})")
-    ensure_audit_table(wh)
+
+
+def ensure_raw_schema(wh: Warehouse) -> None:
+    """Create the raw and quarantine tables if they are missing (idempotent)."""
+    create_tables(wh, "raw", RAW_TABLES)
+

@@ -100,7 +100,7 @@ def unit_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str
     """Run every unit test of the YAML once; unit test name -> {status, message}."""
     from recon_pipeline.settings import load_settings
     from recon_pipeline.warehouse.connection import open_warehouse
-    from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
+    from recon_pipeline.warehouse.source_tables import ensure_source_tables
 
     assert DBT.exists(), f"dbt is not installed next to {sys.executable}"
     tmp = tmp_path_factory.mktemp("dbt_unit")
@@ -109,7 +109,7 @@ def unit_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str
     settings = load_settings(config, environ={"RECON_HOME": str(tmp)})
     assert not settings.uses_postgres
     with open_warehouse(settings) as wh:   # the raw/ops sources the staging models read
-        ensure_raw_schema(wh)
+        ensure_source_tables(wh)
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECON_PG_", "DBT_"))}
     env.update({

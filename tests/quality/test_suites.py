@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from decimal import Decimal
 
 import pandas as pd
@@ -25,7 +24,7 @@ from recon_pipeline.quality import (
     mart_check_definitions,
     validate_frame,
 )
-from recon_pipeline.quality.checks import EVENT_COLUMNS, events_frame
+from recon_pipeline.quality.frames import EVENT_COLUMNS, events_frame
 from recon_pipeline.quality.suites import suite_parameters
 from tests.quality.conftest import LAST
 
@@ -75,7 +74,6 @@ def test_iso4217_data_knows_the_minor_units_that_matter():
 
 
 def test_a_malformed_suite_is_refused_with_its_reason(tmp_path):
-    shutil.copy(EXPECTATIONS_DIR / "iso4217.csv", tmp_path / "iso4217.csv")
     doc = json.loads((EXPECTATIONS_DIR / "raw_payment_events.json").read_text(encoding="utf-8"))
     doc["expectations"][0]["meta"]["severity"] = "fatal"
     (tmp_path / "raw_payment_events.json").write_text(json.dumps(doc), encoding="utf-8")

@@ -18,70 +18,27 @@ resolutions as (
     select * from {{ ref('int_operator_resolutions') }}
 ),
 
-missing as (
-    select
-        'participant_missing' as exception_type,
-        payment_id,
-        service,
-        cast(report_deadline as varchar) as expected_value,
-        cast(null as varchar) as reported_value,
-        cast(null as decimal(20,5)) as amount_difference,
-        account_iban, entry_amount, currency, sent_cycle
-    from participants
-    where is_expected
-      and first_reported_at is null
-      and report_deadline < {{ cycle_end_utc() }}
-),
-
-late as (
-    select
-        'late_report' as exception_type,
-        payment_id,
-        service,
-        cast(late_after as varchar) as expected_value,
-        cast(first_reported_at as varchar) as reported_value,
-        cast(null as decimal(20,5)) as amount_difference,
-        account_iban, entry_amount, currency, sent_cycle
-    from participants
-    where first_reported_at > late_after
-),
-
-amounts as (
-    select
-        'internal_amount_mismatch' as exception_type,
-        payment_id,
-        service,
-        cast(entry_amount as varchar) as expected_value,
-        cast(latest_amount as varchar) as reported_value,
-        cast(latest_amount - entry_amount as decimal(20,5)) as amount_difference,
-        account_iban, entry_amount, currency, sent_cycle
-    from participants
-    where amount_disagrees
-      and {{ plus_minutes('amount_disagrees_since', 'late_after_minutes') }} <= {{ cycle_end_utc() }}
-),
-
-statuses as (
-    select
-        'internal_status_mismatch' as exception_type,
-        payment_id,
-        service,
-        entry_status as expected_value,
-        latest_status as reported_value,
-        cast(null as decimal(20,5)) as amount_difference,
-        account_iban, entry_amount, currency, sent_cycle
-    from participants
-    where status_disagrees
-      and {{ plus_minutes('status_disagrees_since', 'late_after_minutes') }} <= {{ cycle_end_utc() }}
-),
-
 breaks as (
-    select * from missing
+    {{ internal_break('participant_missing',
+                      expected_value='report_deadline', reported_value='null', amount_difference='null',
+                      condition='is_expected and first_reported_at is null and report_deadline < ' ~ cycle_end_utc()) }}
     union all
-    select * from late
+    {{ internal_break('late_report',
+                      expected_value='late_after', reported_value='first_reported_at', amount_difference='null',
+                      condition='first_reported_at > late_after') }}
     union all
-    select * from amounts
+    {{ internal_break('internal_amount_mismatch',
+                      expected_value='entry_amount', reported_value='latest_amount',
+                      amount_difference='latest_amount - entry_amount',
+                      condition='amount_disagrees and '
+                                ~ plus_minutes('amount_disagrees_since', 'late_after_minutes')
+                                ~ ' <= ' ~ cycle_end_utc()) }}
     union all
-    select * from statuses
+    {{ internal_break('internal_status_mismatch',
+                      expected_value='entry_status', reported_value='latest_status', amount_difference='null',
+                      condition='status_disagrees and '
+                                ~ plus_minutes('status_disagrees_since', 'late_after_minutes')
+                                ~ ' <= ' ~ cycle_end_utc()) }}
 ),
 
 identified as (

@@ -2,17 +2,17 @@
     against the bank's here: a payment that failed or was cancelled internally but that the
     bank booked, or that the bank returned while we think it completed, is status_mismatch. -#}
 with links as (
-    select *, 'manual' as stage from {{ ref('int_links_manual') }}
+    select *, 'manual' as match_kind from {{ ref('int_links_manual') }}
     union all
-    select *, 'batch' as stage from {{ ref('int_links_batch') }}
+    select *, 'batch' as match_kind from {{ ref('int_links_batch') }}
     union all
-    select *, 'split' as stage from {{ ref('int_links_split') }}
+    select *, 'split' as match_kind from {{ ref('int_links_split') }}
     union all
-    select *, 'reference' as stage from {{ ref('int_links_reference') }}
+    select *, 'reference' as match_kind from {{ ref('int_links_reference') }}
     union all
-    select *, 'amount_date_name' as stage from {{ ref('int_links_amount_date_name') }}
+    select *, 'amount_date_name' as match_kind from {{ ref('int_links_amount_date_name') }}
     union all
-    select *, 'return' as stage from {{ ref('int_links_return') }}
+    select *, 'return' as match_kind from {{ ref('int_links_return') }}
 ),
 
 payments as (
@@ -23,8 +23,8 @@ checked as (
     select
         l.*,
         case
-            when l.stage not in ('manual', 'return') and p.payment_status in ('failed', 'cancelled') then true
-            when l.stage = 'return' and p.payment_status not in ('returned', 'failed', 'cancelled')
+            when l.match_kind not in ('manual', 'return') and p.payment_status in ('failed', 'cancelled') then true
+            when l.match_kind = 'return' and p.payment_status not in ('returned', 'failed', 'cancelled')
                  and l.link_status = 'matched' then true
             else false
         end as statuses_disagree
@@ -39,7 +39,7 @@ final as (
         bank_line_id,
         rule_id,
         confidence,
-        stage,
+        match_kind,
         case when statuses_disagree then 'exception' else link_status end as link_status,
         case when statuses_disagree then 'status_mismatch' else exception_type end as exception_type,
         reference_level,

@@ -16,7 +16,7 @@ final as (
         {{ pay_cycle() }} as pay_cycle,
         link_status as recon_status,
         exception_type,
-        stage as match_kind,
+        match_kind,
         reference_level,
         amount_difference,
         date_difference_days

@@ -7,7 +7,6 @@
     exceptions sheet); the statement balance proof; and the bank-to-books proof
     (rpt_bank_to_books) ending in unexplained_difference. An account without a statement for
     the cycle has statement_status 'no statement' and balance_proof_ok null, never true. -#}
-{%- set statuses = ['unmatched', 'matched', 'partial_match', 'exception', 'resolved'] -%}
 {%- set settled = "('matched', 'partial_match', 'resolved')" -%}
 with payments as (
     select
@@ -56,10 +55,7 @@ payment_stats as (
     select
         account_iban,
         currency,
-        {%- for s in statuses %}
-        sum(case when recon_status = '{{ s }}' then 1 else 0 end) as payments_{{ s }}_count,
-        sum(case when recon_status = '{{ s }}' then signed_amount else 0 end) as payments_{{ s }}_amount,
-        {%- endfor %}
+        {{- per_status_totals('payments', 'signed_amount') }}
         count(*) as payments_count,
         sum(signed_amount) as payments_amount,
         sum(case when direction = 'incoming' then 1 else 0 end) as payments_incoming_count,
@@ -84,10 +80,7 @@ line_stats as (
     select
         account_iban,
         currency,
-        {%- for s in statuses %}
-        sum(case when recon_status = '{{ s }}' then 1 else 0 end) as bank_lines_{{ s }}_count,
-        sum(case when recon_status = '{{ s }}' then amount else 0 end) as bank_lines_{{ s }}_amount,
-        {%- endfor %}
+        {{- per_status_totals('bank_lines', 'amount') }}
         count(*) as bank_lines_count,
         sum(amount) as bank_lines_amount,
         sum(case when amount > 0 then 1 else 0 end) as bank_lines_credit_count,
@@ -131,14 +124,8 @@ final as (
         {{ pay_cycle() }} as pay_cycle,
         a.account_iban,
         a.currency,
-        {%- for s in statuses %}
-        coalesce(p.payments_{{ s }}_count, 0) as payments_{{ s }}_count,
-        coalesce(p.payments_{{ s }}_amount, 0) as payments_{{ s }}_amount,
-        {%- endfor %}
-        {%- for s in statuses %}
-        coalesce(l.bank_lines_{{ s }}_count, 0) as bank_lines_{{ s }}_count,
-        coalesce(l.bank_lines_{{ s }}_amount, 0) as bank_lines_{{ s }}_amount,
-        {%- endfor %}
+        {{- per_status_totals_or_zero('p', 'payments') }}
+        {{- per_status_totals_or_zero('l', 'bank_lines') }}
         coalesce(p.payments_count, 0) as payments_count,
         coalesce(l.bank_lines_count, 0) as bank_lines_count,
         coalesce(p.payments_amount, 0) as payments_amount,

@@ -19,13 +19,11 @@ booked as (
         l.*,
         row_number() over (
             partition by l.bank_line_id
-            order by {{ intraday_statement_rank('s.format') }}, l.source_sha256, l.position
+            order by {{ bank_line_delivery_order('l', 's') }}
         ) as delivery_rank
     from source as l
     left join statements as s on s.statement_key = l.statement_key
-    where l.entry_status = 'BOOK'
-      and l.booking_date is not null
-      and l.amount <> 0
+    where {{ bank_line_is_booked('l') }}
       and l.bank_line_id not in (select item_key from held)
 ),
 

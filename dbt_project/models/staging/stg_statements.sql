@@ -1,5 +1,5 @@
 {#- Statements with their balance proof; a statement belongs to the cycle of its closing date
-    (or, without one, of its last booking). A statement that reports bookings already reported
+    (or, without one, of its last booking; macros/delivery_rules.sql). A statement that reports bookings already reported
     is left out, so its movements count once (CONTRACT §1.2): the same statement re-sent under
     a new message id (same account, period, balances, movements and entry count: the first by
     file sha256 is kept), and an intraday report or notification (camt.052/054, MT942) on a
@@ -18,7 +18,7 @@ dated as (
     select
         s.*,
         {{ intraday_statement_rank('s.format') }} as is_intraday,
-        coalesce(s.closing_date, b.last_booking_date, s.opening_date) as pay_cycle
+        {{ statement_pay_cycle('s', 'b.last_booking_date') }} as pay_cycle
     from statements as s
     left join last_booking as b on b.statement_key = s.statement_key
 ),
@@ -31,7 +31,8 @@ ranked as (
                          closing_balance, movements, entry_count
             order by is_intraday, source_sha256, statement_index
         ) as resend_rank,
-        min(is_intraday) over (partition by account_iban, pay_cycle) as day_has_end_of_day
+        -- 1 when every report of the account's day is intraday (no end-of-day statement)
+        min(is_intraday) over (partition by account_iban, pay_cycle) as day_is_intraday_only
     from dated
 ),
 
@@ -54,7 +55,7 @@ final as (
         pay_cycle
     from ranked
     where resend_rank = 1
-      and not (is_intraday = 1 and day_has_end_of_day = 0)
+      and not (is_intraday = 1 and day_is_intraday_only = 0)
 )
 
 select * from final
