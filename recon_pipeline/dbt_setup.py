@@ -3,7 +3,8 @@
 dbt runs as a subprocess of the Dagster step; it learns the warehouse from environment
 variables derived here from recon's settings, so ``profiles.yml`` never changes per
 deployment. The manifest is built by ``recon prepare`` (and ``make install``) or by
-``dagster dev``'s ``prepare_if_dev()``, never at import time of the definitions.
+``dagster dev`` (orchestration/definitions.py), never at import time of the definitions.
+Dagster's view of the project (``DbtProject``, the dbt resource) is in orchestration/dbt.py.
 """
 from __future__ import annotations
 
@@ -16,13 +17,12 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import unquote, urlparse
 
-from dagster_dbt import DbtProject
-
+from recon_pipeline.cycles import dbt_vars_for_cycle
 from recon_pipeline.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
-
-recon_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
+MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
 
 
 def dbt_executable() -> str:
@@ -99,7 +99,7 @@ def keep_partial_parse(run_target_path: Path) -> None:
     produced = Path(run_target_path) / "partial_parse.msgpack"
     if not produced.is_file():
         return
-    shared = recon_dbt_project.project_dir / "target" / "partial_parse.msgpack"
+    shared = DBT_TARGET_DIR / "partial_parse.msgpack"
     shared.parent.mkdir(parents=True, exist_ok=True)
     tmp = shared.with_name(f".partial_parse.{os.getpid()}.msgpack")
     shutil.copyfile(produced, tmp)
@@ -117,13 +117,13 @@ def _newest_source_mtime() -> float:
 
 def ensure_manifest(force: bool = False) -> Path:
     """Run ``dbt parse`` when the manifest is missing or older than the project's files."""
-    manifest = recon_dbt_project.manifest_path
+    manifest = MANIFEST_PATH
     if not force and manifest.is_file() and manifest.stat().st_mtime >= _newest_source_mtime():
         return manifest
     env = dict(os.environ)
     env.setdefault("RECON_DBT_TARGET", "duckdb")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    env.setdefault("RECON_DUCKDB_PATH", str(DBT_PROJECT_DIR / "target" / "parse_only.duckdb"))
+    env.setdefault("RECON_DUCKDB_PATH", str(DBT_TARGET_DIR / "parse_only.duckdb"))
     proc = subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR)],
@@ -134,26 +134,6 @@ def ensure_manifest(force: bool = False) -> Path:
     return manifest
 
 
-def recon_dbt_resource():
-    """A DbtCliResource that knows dbt's version without running ``dbt --version``.
-
-    dagster-dbt asks the executable for its version on every run, which costs a full dbt
-    start-up (about 5 s on a small machine) per pay cycle; dbt-core is installed in this
-    very environment, so its package metadata answers the same question instantly.
-    """
-    from importlib.metadata import version as package_version
-
-    from dagster_dbt import DbtCliResource
-    from packaging import version
-
-    class _ReconDbtCliResource(DbtCliResource):
-        @property
-        def _cli_version(self):  # type: ignore[override]
-            return version.parse(package_version("dbt-core"))
-
-    return _ReconDbtCliResource(project_dir=recon_dbt_project, dbt_executable=dbt_run_executable())
-
-
 def build_models(settings: Settings, pay_cycle: str, models: list[str]) -> tuple[bool, str]:
     """``dbt build`` of just ``models`` for one cycle, outside Dagster; (success, last output line).
 
@@ -161,8 +141,6 @@ def build_models(settings: Settings, pay_cycle: str, models: list[str]) -> tuple
     previous cycle's), so a decision that only changes a cycle's exception slice can't select a
     few of them there; it runs them here and lets the close job write the pack.
     """
-    from recon_pipeline.cycles import dbt_vars_for_cycle
-
     vars_args, cycle_env = dbt_cycle_invocation(dbt_vars_for_cycle(pay_cycle, settings))
     env = {**os.environ, **dbt_env(settings), **cycle_env}
     proc = subprocess.run(

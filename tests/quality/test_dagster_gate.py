@@ -25,7 +25,7 @@ from dagster import (
 
 from assets.ingestion import raw_bank_statements, raw_payment_events
 from assets.quality import CYCLE_INPUTS_KEY, MART_KEY_FOR_DATASET, build_quality_assets
-from recon_pipeline.partitions import pay_cycle_partitions
+from orchestration.partitions import pay_cycle_partitions
 from recon_pipeline.quality import input_check_definitions, mart_check_definitions
 from tests.quality.conftest import DE, LAST, START, event_like
 
