@@ -43,19 +43,18 @@ def _date(value: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="recon", formatter_class=fmt,
+        prog="recon",
         description="Payment reconciliation per pay cycle: bank statements against our payment events, "
                     "one close pack (.xlsx) per cycle.",
-        epilog="Start with `recon demo` (a generated week, embedded) or `recon run --through YYYY-MM-DD`.\n"
-               "Everything lives in $RECON_HOME (default ./recon_home); `recon COMMAND --help` for each command.")
+        epilog="Start with `recon demo` (a generated week, embedded) or `recon run --through YYYY-MM-DD`. "
+               "Everything lives in $RECON_HOME (default ./recon_home). `recon COMMAND --help` explains each command.")
     parser.add_argument("--config", metavar="FILE",
                         help="path to recon.yaml (default: $RECON_CONFIG, else ./recon.yaml if present)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=summary, description=description, formatter_class=fmt)
+        return sub.add_parser(name, help=summary, description=description)
 
     run = command("run", "pick up new input, build pay cycles in order, write close packs",
                   "Pick up whatever is new at the configured sources (inbox folders, SFTP, Kafka), load it, then "

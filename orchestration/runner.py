@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 import uuid
+from dataclasses import replace
 from typing import Callable
 
 from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
@@ -160,6 +161,10 @@ def run_pipeline(settings: Settings, through, only=None, echo: Echo = print,
     ``tags`` say why the runs ran (default: ``recon/trigger: recon run``)."""
     tags = tags or trigger_tags("recon run")
     check_buildable(settings, through)
+    # Before any work: the date must be a partition (a first_cycle that follows the data moves
+    # back to it, so only a configured start limits it from below).
+    check_partitions(settings if settings.first_cycle_configured
+                     else replace(settings, first_cycle=min(settings.first_cycle, through)), [through.isoformat()])
     with open_warehouse(settings):
         pass  # fail fast, with one line, when the warehouse cannot be opened
     defs, instance = load_definitions(settings, echo)
