@@ -43,6 +43,7 @@ def apply_request(settings: Settings, request: RebuildRequest, echo: Callable[[s
         return
     tags = trigger_tags(request.trigger, **request.details)
     started = time.monotonic()
+    echo(f"decision recorded; bringing {len(cycles)} built pay cycle(s) from {cycles[0]} up to date")
     if request.only_exceptions and len(cycles) == 1 and _holds_state_of(settings, cycles[0]):
         if _rebuild_exception_slice(settings, cycles[0].isoformat(), echo, tags):
             echo(f"decision applied in {time.monotonic() - started:.1f}s")
@@ -69,7 +70,7 @@ def _rebuild_exception_slice(settings: Settings, cycle: str, echo: Callable[[str
     names = sorted(slice_models(json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))))
     fingerprint = cycle_fingerprint(settings, cycle)
     echo(f"rebuilding the exceptions slice of pay cycle {cycle}: {len(names)} dbt model(s)")
-    ok, _last_line = build_models(settings, cycle, names)
+    ok, _last_line = build_models(settings, cycle, names, progress=lambda line: echo(f"  [{cycle}] {line}"))
     if not ok:
         return False  # the caller falls back to a full rebuild of the cycle
     # The pack (and what reads it) through the close job, so the run shows in the UI with its tags.

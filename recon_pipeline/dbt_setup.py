@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import unquote, urlparse
 
 from recon_pipeline.cycles import dbt_vars_for_cycle
@@ -134,18 +135,38 @@ def ensure_manifest(force: bool = False) -> Path:
     return manifest
 
 
-def build_models(settings: Settings, pay_cycle: str, models: list[str]) -> tuple[bool, str]:
+# dbt's line for a finished node: "12:00:01  7 of 40 OK created sql table model marts.x ...".
+_DBT_DONE = re.compile(r"\b(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
+DBT_PROGRESS_EVERY = 10
+
+
+def build_models(settings: Settings, pay_cycle: str, models: list[str],
+                 progress: Callable[[str], None] | None = None) -> tuple[bool, str]:
     """``dbt build`` of just ``models`` for one cycle, outside Dagster; (success, last output line).
 
     The per-cycle dbt assets are one unit in Dagster (a cycle's models build together, after the
     previous cycle's), so a decision that only changes a cycle's exception slice can't select a
-    few of them there; it runs them here and lets the close job write the pack.
+    few of them there; it runs them here and lets the close job write the pack. ``progress``
+    gets a line every few finished nodes (and for each failure), so a long build is not silent.
     """
     vars_args, cycle_env = dbt_cycle_invocation(dbt_vars_for_cycle(pay_cycle, settings))
     env = {**os.environ, **dbt_env(settings), **cycle_env}
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [dbt_executable(), "build", "--select", *models, "--exclude-resource-type", "unit_test", *vars_args,
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
-    lines = [ln for ln in (proc.stdout + proc.stderr).strip().splitlines() if ln.strip()]
-    return proc.returncode == 0, (lines[-1] if lines else "")
+        cwd=DBT_PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        line = raw.rstrip()
+        if not line.strip():
+            continue
+        lines.append(line)
+        done = _DBT_DONE.search(line)
+        if progress is not None and done is not None:
+            number, total, status = int(done.group(1)), int(done.group(2)), done.group(3)
+            if status in ("ERROR", "FAIL") or number % DBT_PROGRESS_EVERY == 0 or number == total:
+                progress(f"dbt: {number} of {total} done" + (f" ({status}: {line.split(status, 1)[1].strip()})"
+                                                              if status in ("ERROR", "FAIL") else ""))
+    returncode = proc.wait()
+    return returncode == 0, (lines[-1] if lines else "")
