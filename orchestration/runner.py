@@ -89,8 +89,8 @@ def fail_dead_runs(instance: DagsterInstance) -> list[str]:
     """Mark failed the runs `recon run` started on this host whose process is gone.
 
     A run killed mid-way (SIGKILL, OOM, a reboot) never reports its end, so it would stay
-    STARTED in the instance forever, and with one run at a time queued runs would wait
-    behind it. Runs started elsewhere (the daemon, the UI) are left to Dagster's run monitoring.
+    STARTED in the instance forever holding its steps' pool slots, and every later run would
+    wait behind it. Runs started elsewhere (the daemon, the UI) are left to Dagster's run monitoring.
     """
     notes = []
     host = socket.gethostname()
@@ -102,6 +102,9 @@ def fail_dead_runs(instance: DagsterInstance) -> list[str]:
             continue
         message = f"process {pid} that ran it is gone (killed mid-run); marked failed by the next recon run"
         instance.report_run_failed(run, message=message)
+        # Its steps still hold their pool slots (recon_cycles, recon_ingestion: one each), and a
+        # dead process never gives them back: every later run would wait for them forever.
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         notes.append(f"run {run.run_id[:8]} ({run.job_name}) was left STARTED: {message}")
     return notes
 
