@@ -17,15 +17,15 @@ import os
 import warnings
 from typing import Any, Mapping
 
-from dagster import AssetDep, AssetExecutionContext, AssetsDefinition, BetaWarning, Failure
+from dagster import AssetDep, AssetExecutionContext, AssetsDefinition, BetaWarning, Failure, ResourceParam
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.dbt import recon_dbt_project
+from orchestration.instance import CYCLES_POOL
+from orchestration.partitions import ONE_CYCLE_PER_RUN, PREVIOUS_CYCLE
+from orchestration.resources import Recon
 from recon_pipeline.cycles import dbt_vars_for_cycle
-from recon_pipeline.dagster_instance import CYCLES_POOL
-from recon_pipeline.dbt_setup import apply_dbt_env, dbt_cycle_invocation, keep_partial_parse, recon_dbt_project
-from recon_pipeline.partitions import ONE_CYCLE_PER_RUN, PREVIOUS_CYCLE, pay_cycle_partitions
-from recon_pipeline.settings import load_settings
-from recon_pipeline.warehouse.connection import open_warehouse
+from recon_pipeline.dbt_setup import apply_dbt_env, dbt_cycle_invocation, keep_partial_parse
 from recon_pipeline.warehouse.dbt_failures import failed_test_lines
 
 
@@ -60,10 +60,7 @@ class ReconDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
-def build_dbt_cycle_assets(settings=None):
-    settings = settings or load_settings()
-    partitions = pay_cycle_partitions(settings)
-
+def build_dbt_cycle_assets(partitions):
     @dbt_assets(
         manifest=recon_dbt_project.manifest_path,
         project=recon_dbt_project,
@@ -75,9 +72,9 @@ def build_dbt_cycle_assets(settings=None):
         pool=CYCLES_POOL,
         name="reconcile_pay_cycle",
     )
-    def reconcile_pay_cycle(context: AssetExecutionContext, dbt: DbtCliResource):
+    def reconcile_pay_cycle(context: AssetExecutionContext, dbt: DbtCliResource, recon: ResourceParam[Recon]):
         """Normalise, match and report one pay cycle (staging → intermediate → marts)."""
-        run_settings = load_settings()
+        run_settings = recon.settings
         apply_dbt_env(run_settings)
         dbt_vars = dbt_vars_for_cycle(context.partition_key, run_settings)
         # The cycle goes in the environment, so dbt's partial parsing holds from cycle to cycle.
@@ -94,7 +91,7 @@ def build_dbt_cycle_assets(settings=None):
                 run_results = invocation.get_artifact("run_results.json")
             except Exception:  # noqa: BLE001 - dbt died before writing it: its own error is all there is
                 run_results = {}
-            with open_warehouse(run_settings) as wh:
+            with recon.warehouse() as wh:
                 failed = failed_test_lines(run_results, wh)
             error = invocation.get_error()
             raise Failure(description=" | ".join(failed) if failed else str(error or "dbt build failed"))

@@ -8,16 +8,15 @@ the UI — sweeps the local inbox folders first. A run lands the Kafka ranges it
 counts landed + counts quarantined, shown as materialization metadata.
 """
 
-from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, MetadataValue, ResourceParam, asset
 
-from recon_pipeline.dagster_instance import INGESTION_POOL
+from orchestration.instance import INGESTION_POOL
+from orchestration.resources import Recon
 from recon_pipeline.events.kafka.plan import ranges_from_json
 from recon_pipeline.landing import LandingZone
 from recon_pipeline.pipeline import adopt_first_cycle, data_cycles
-from recon_pipeline.settings import load_settings
 from recon_pipeline.sources.kafka import land_planned_ranges
 from recon_pipeline.sources.pickup import pick_up_inbox, picked_up_for
-from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.load_events import load_event_files
 from recon_pipeline.warehouse.load_statements import load_statement_files
 
@@ -33,12 +32,12 @@ operator_decisions = AssetSpec(
 @asset(group_name="ingestion", pool=INGESTION_POOL,
        description="Bank statement files parsed into raw.statements / raw.statement_lines, "
                    "or quarantined with their bytes and a one-line reason.")
-def raw_bank_statements(context: AssetExecutionContext) -> MaterializeResult:
-    settings = load_settings()
+def raw_bank_statements(context: AssetExecutionContext, recon: ResourceParam[Recon]) -> MaterializeResult:
+    settings = recon.settings
     settings.ensure_dirs()
     landing = LandingZone(settings.landing_dir)
     inbox_landed = _sweep_inbox(context, settings, landing, "statements")
-    with open_warehouse(settings) as wh:
+    with recon.warehouse() as wh:
         result = load_statement_files(wh, landing, settings.csv_profiles)
     for name, reason in result.quarantined:
         context.log.warning(f"quarantined statement file {name}: {reason}")
@@ -53,15 +52,15 @@ def raw_bank_statements(context: AssetExecutionContext) -> MaterializeResult:
 @asset(group_name="ingestion", pool=INGESTION_POOL,
        description="Payment events (Kafka ranges and snapshot files) validated into raw.payment_events, "
                    "or quarantined in raw.quarantine_events with their raw bytes and reason.")
-def raw_payment_events(context: AssetExecutionContext) -> MaterializeResult:
-    settings = load_settings()
+def raw_payment_events(context: AssetExecutionContext, recon: ResourceParam[Recon]) -> MaterializeResult:
+    settings = recon.settings
     settings.ensure_dirs()
     landing = LandingZone(settings.landing_dir)
     inbox_landed = _sweep_inbox(context, settings, landing, "events")
     ranges_tag = context.run.tags.get("recon/kafka_ranges") if context.run else None
     if ranges_tag and settings.kafka is not None:
         land_planned_ranges(settings, ranges_from_json(ranges_tag), run_id=context.run_id)
-    with open_warehouse(settings) as wh:
+    with recon.warehouse() as wh:
         result = load_event_files(wh, landing)
     for key, reason in result.quarantined[:50]:
         context.log.warning(f"quarantined event {key}: {reason}")

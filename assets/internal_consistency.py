@@ -20,14 +20,14 @@ from dagster import (
     MetadataValue,
     PartitionsDefinition,
     PreviewWarning,
+    ResourceParam,
     multi_asset_check,
 )
 
-from recon_pipeline.dagster_instance import CYCLES_POOL
+from orchestration.instance import CYCLES_POOL
+from orchestration.resources import Recon
 from recon_pipeline.consistency.counts import ParticipantCounts, read_participant_counts
 from recon_pipeline.one_line import exception_line
-from recon_pipeline.settings import load_settings
-from recon_pipeline.warehouse.connection import open_warehouse
 
 INTERNAL_CONSISTENCY_KEY = AssetKey(["marts", "rpt_internal_consistency"])
 CHECK_NAME = "internal_consistency"
@@ -75,11 +75,10 @@ def build_internal_consistency_check(partitions_def: PartitionsDefinition) -> As
 
     @multi_asset_check(specs=[spec], name="cycle_internal_consistency", pool=CYCLES_POOL,
                        description="Our own services' agreement for the pay cycle (CONTRACT §6).")
-    def cycle_internal_consistency(context: AssetCheckExecutionContext):
+    def cycle_internal_consistency(context: AssetCheckExecutionContext, recon: ResourceParam[Recon]):
         cycle = dt.date.fromisoformat(context.partition_key)
         try:
-            settings = load_settings()
-            with open_warehouse(settings) as wh:
+            with recon.warehouse() as wh:
                 rows = read_participant_counts(wh, cycle)
         except Exception as exc:  # noqa: BLE001 - evidence for the UI, never a failed step
             reason = exception_line(exc)
@@ -88,6 +87,6 @@ def build_internal_consistency_check(partitions_def: PartitionsDefinition) -> As
                                    severity=AssetCheckSeverity.WARN, description=reason[:1000],
                                    metadata={"error": MetadataValue.text(reason)})
             return
-        yield internal_consistency_result(rows, tracked=settings.internal_consistency is not None)
+        yield internal_consistency_result(rows, tracked=recon.settings.internal_consistency is not None)
 
     return cycle_internal_consistency

@@ -7,14 +7,13 @@ writer publishes what the portal reads (a read-only snapshot file on DuckDB, a s
 appends the access records the portal spooled meanwhile (downloads, searches) to
 ``ops.audit_log``: it is the one process allowed to.
 """
-from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, ResourceParam, asset
 
-from recon_pipeline.dagster_instance import CYCLES_POOL
+from orchestration.instance import CYCLES_POOL
+from orchestration.partitions import ONE_CYCLE_PER_RUN
+from orchestration.resources import Recon
 from recon_pipeline.audit import drain_spool
-from recon_pipeline.partitions import ONE_CYCLE_PER_RUN
 from recon_pipeline.portal.snapshot import publish_snapshot
-from recon_pipeline.settings import load_settings
-from recon_pipeline.warehouse.connection import open_warehouse
 
 
 def build_portal_snapshot_asset(partitions_def):
@@ -23,11 +22,10 @@ def build_portal_snapshot_asset(partitions_def):
            kinds={"duckdb"},
            description="What the finance portal (`recon serve`) reads: marts and sorted search tables, "
                        "published atomically; drains the portal's spooled audit records first.")
-    def portal_snapshot(context: AssetExecutionContext) -> MaterializeResult:
-        settings = load_settings()
-        with open_warehouse(settings) as wh:
-            drained = drain_spool(wh, settings.home)
-            where = publish_snapshot(wh, settings)
+    def portal_snapshot(context: AssetExecutionContext, recon: ResourceParam[Recon]) -> MaterializeResult:
+        with recon.warehouse() as wh:
+            drained = drain_spool(wh, recon.settings.home)
+            where = publish_snapshot(wh, recon.settings)
         context.log.info(f"portal snapshot for {context.partition_key} published: {where}")
         return MaterializeResult(metadata={"published": MetadataValue.text(where),
                                            "audit_records_drained": drained})

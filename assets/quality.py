@@ -37,13 +37,15 @@ from dagster import (
     MetadataValue,
     PartitionsDefinition,
     PreviewWarning,
+    ResourceParam,
     asset,
     multi_asset_check,
 )
 
-from recon_pipeline.dagster_instance import CYCLES_POOL
+from orchestration.instance import CYCLES_POOL
+from orchestration.partitions import ONE_CYCLE_PER_RUN
+from orchestration.resources import Recon
 from recon_pipeline.one_line import exception_line
-from recon_pipeline.partitions import ONE_CYCLE_PER_RUN
 from recon_pipeline.quality import (
     CheckDefinition,
     CheckResult,
@@ -54,8 +56,6 @@ from recon_pipeline.quality import (
     mart_check_definitions,
 )
 from recon_pipeline.quality.results import MAX_EVIDENCE_KEYS
-from recon_pipeline.settings import load_settings
-from recon_pipeline.warehouse.connection import open_warehouse
 
 CYCLE_INPUTS_KEY = AssetKey(["cycle_inputs"])
 # What a cycle reads from outside the cycle: the raw tables and the operators' decisions. dbt's
@@ -149,11 +149,10 @@ def build_quality_assets(partitions_def: PartitionsDefinition
                     "checks in recon_pipeline/quality. A failed blocking check stops the cycle's dbt models; "
                     "results per check are in dq.check_results and the close pack.",
     )
-    def cycle_inputs(context: AssetExecutionContext) -> MaterializeResult:
-        settings = load_settings()
+    def cycle_inputs(context: AssetExecutionContext, recon: ResourceParam[Recon]) -> MaterializeResult:
         cycle = context.partition_key
-        with open_warehouse(settings) as wh:
-            report = check_cycle_inputs(wh, cycle, settings)
+        with recon.warehouse() as wh:
+            report = check_cycle_inputs(wh, cycle, recon.settings)
         results = _complete(report.results, input_definitions)
         _log(context, report, results)
         return MaterializeResult(
@@ -180,11 +179,10 @@ def build_quality_assets(partitions_def: PartitionsDefinition
                     "reconciliation_links.json) and its match rate against the trailing 7 cycles. Warnings "
                     "only; they run before the close pack so its Data quality sheet includes them.",
     )
-    def cycle_marts_quality(context: AssetCheckExecutionContext):
+    def cycle_marts_quality(context: AssetCheckExecutionContext, recon: ResourceParam[Recon]):
         cycle = context.partition_key
         try:
-            settings = load_settings()
-            with open_warehouse(settings) as wh:
+            with recon.warehouse() as wh:
                 report = check_cycle_marts(wh, cycle)
             results = _complete(report.results, mart_definitions)
         except Exception as exc:  # noqa: BLE001 - a crash here must not stop the close pack

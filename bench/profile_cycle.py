@@ -84,7 +84,7 @@ def main() -> int:
 
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
-    from recon_pipeline.pipeline import run_pipeline
+    from orchestration.runner import run_pipeline
     from recon_pipeline.settings import load_settings
 
     settings = load_settings()

@@ -68,8 +68,3 @@ def dbt_vars_for_cycle(pay_cycle: str, settings: Settings) -> dict[str, Any]:
         "settlement_window_days": settings.settlement_window_days,
         **internal_consistency_vars(settings),
     }
-
-
-def cycles_between(first: dt.date, last: dt.date) -> list[str]:
-    days = (last - first).days
-    return [(first + dt.timedelta(days=i)).isoformat() for i in range(days + 1)]

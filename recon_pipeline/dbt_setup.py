@@ -3,26 +3,27 @@
 dbt runs as a subprocess of the Dagster step; it learns the warehouse from environment
 variables derived here from recon's settings, so ``profiles.yml`` never changes per
 deployment. The manifest is built by ``recon prepare`` (and ``make install``) or by
-``dagster dev``'s ``prepare_if_dev()``, never at import time of the definitions.
+``dagster dev`` (orchestration/definitions.py), never at import time of the definitions.
+Dagster's view of the project (``DbtProject``, the dbt resource) is in orchestration/dbt.py.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 from urllib.parse import unquote, urlparse
 
-from dagster_dbt import DbtProject
-
+from recon_pipeline.cycles import dbt_vars_for_cycle
 from recon_pipeline.settings import Settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
-
-recon_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_TARGET_DIR = DBT_PROJECT_DIR / "target"
+MANIFEST_PATH = DBT_TARGET_DIR / "manifest.json"
 
 
 def dbt_executable() -> str:
@@ -99,7 +100,7 @@ def keep_partial_parse(run_target_path: Path) -> None:
     produced = Path(run_target_path) / "partial_parse.msgpack"
     if not produced.is_file():
         return
-    shared = recon_dbt_project.project_dir / "target" / "partial_parse.msgpack"
+    shared = DBT_TARGET_DIR / "partial_parse.msgpack"
     shared.parent.mkdir(parents=True, exist_ok=True)
     tmp = shared.with_name(f".partial_parse.{os.getpid()}.msgpack")
     shutil.copyfile(produced, tmp)
@@ -117,13 +118,13 @@ def _newest_source_mtime() -> float:
 
 def ensure_manifest(force: bool = False) -> Path:
     """Run ``dbt parse`` when the manifest is missing or older than the project's files."""
-    manifest = recon_dbt_project.manifest_path
+    manifest = MANIFEST_PATH
     if not force and manifest.is_file() and manifest.stat().st_mtime >= _newest_source_mtime():
         return manifest
     env = dict(os.environ)
     env.setdefault("RECON_DBT_TARGET", "duckdb")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    env.setdefault("RECON_DUCKDB_PATH", str(DBT_PROJECT_DIR / "target" / "parse_only.duckdb"))
+    env.setdefault("RECON_DUCKDB_PATH", str(DBT_TARGET_DIR / "parse_only.duckdb"))
     proc = subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
          "--profiles-dir", str(DBT_PROJECT_DIR)],
@@ -134,40 +135,38 @@ def ensure_manifest(force: bool = False) -> Path:
     return manifest
 
 
-def recon_dbt_resource():
-    """A DbtCliResource that knows dbt's version without running ``dbt --version``.
-
-    dagster-dbt asks the executable for its version on every run, which costs a full dbt
-    start-up (about 5 s on a small machine) per pay cycle; dbt-core is installed in this
-    very environment, so its package metadata answers the same question instantly.
-    """
-    from importlib.metadata import version as package_version
-
-    from dagster_dbt import DbtCliResource
-    from packaging import version
-
-    class _ReconDbtCliResource(DbtCliResource):
-        @property
-        def _cli_version(self):  # type: ignore[override]
-            return version.parse(package_version("dbt-core"))
-
-    return _ReconDbtCliResource(project_dir=recon_dbt_project, dbt_executable=dbt_run_executable())
+# dbt's line for a finished node: "12:00:01  7 of 40 OK created sql table model marts.x ...".
+_DBT_DONE = re.compile(r"\b(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP)\b")
+DBT_PROGRESS_EVERY = 10
 
 
-def build_models(settings: Settings, pay_cycle: str, models: list[str]) -> tuple[bool, str]:
+def build_models(settings: Settings, pay_cycle: str, models: list[str],
+                 progress: Callable[[str], None] | None = None) -> tuple[bool, str]:
     """``dbt build`` of just ``models`` for one cycle, outside Dagster; (success, last output line).
 
     The per-cycle dbt assets are one unit in Dagster (a cycle's models build together, after the
     previous cycle's), so a decision that only changes a cycle's exception slice can't select a
-    few of them there; it runs them here and lets the close job write the pack.
+    few of them there; it runs them here and lets the close job write the pack. ``progress``
+    gets a line every few finished nodes (and for each failure), so a long build is not silent.
     """
-    from recon_pipeline.cycles import dbt_vars_for_cycle
-
     vars_args, cycle_env = dbt_cycle_invocation(dbt_vars_for_cycle(pay_cycle, settings))
     env = {**os.environ, **dbt_env(settings), **cycle_env}
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [dbt_executable(), "build", "--select", *models, "--exclude-resource-type", "unit_test", *vars_args,
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False)
-    lines = [ln for ln in (proc.stdout + proc.stderr).strip().splitlines() if ln.strip()]
-    return proc.returncode == 0, (lines[-1] if lines else "")
+        cwd=DBT_PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    assert proc.stdout is not None
+    for raw in proc.stdout:
+        line = raw.rstrip()
+        if not line.strip():
+            continue
+        lines.append(line)
+        done = _DBT_DONE.search(line)
+        if progress is not None and done is not None:
+            number, total, status = int(done.group(1)), int(done.group(2)), done.group(3)
+            if status in ("ERROR", "FAIL") or number % DBT_PROGRESS_EVERY == 0 or number == total:
+                progress(f"dbt: {number} of {total} done" + (f" ({status}: {line.split(status, 1)[1].strip()})"
+                                                              if status in ("ERROR", "FAIL") else ""))
+    returncode = proc.wait()
+    return returncode == 0, (lines[-1] if lines else "")

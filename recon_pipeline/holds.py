@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 from recon_pipeline.audit import append_audit
 from recon_pipeline.ids import content_id
 from recon_pipeline.one_line import one_line
+from recon_pipeline.operators.rebuilds import RebuildRequest, Recorded
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import Warehouse, open_warehouse
 from recon_pipeline.warehouse.source_tables import ensure_source_tables
@@ -110,10 +111,9 @@ def outstanding_holds(wh: Warehouse, before_cycle: dt.date | None = None) -> lis
     return [r for r in rows if before_cycle is None or r["pay_cycle"] < before_cycle]
 
 
-def release_item(settings: Settings, item_key: str, action: str, reason: str, user: str,
-                 rebuild: bool = True) -> str:
-    """Record an operator's release of a held item (append-only, audited), then rebuild from
-    the cycle that held it so the marts and close packs show the decision."""
+def release_item(settings: Settings, item_key: str, action: str, reason: str, user: str) -> Recorded:
+    """Record an operator's release of a held item (append-only, audited); the rebuild it asks
+    for starts at the cycle that held it, so the marts and close packs show the decision."""
     if action not in ACTIONS:
         raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
     reason, user = " ".join((reason or "").split()), " ".join((user or "").split())
@@ -134,9 +134,6 @@ def release_item(settings: Settings, item_key: str, action: str, reason: str, us
                        (release_id, kind, item_key, action, reason, user, now))
             append_audit(wh, user, f"release_{action}", f"{kind}:{item_key}",
                          {"reason": reason, "release_id": release_id, "held_by_cycle": first_cycle.isoformat()})
-    if rebuild:
-        from recon_pipeline.pipeline import built_cycles, rebuild_cycles
-
-        cycles = sorted({c for c in built_cycles(settings) if c >= first_cycle} | {first_cycle})
-        rebuild_cycles(settings, [c.isoformat() for c in cycles], echo=lambda _msg: None)
-    return f"recorded {action} of {kind} {item_key} by {user} (held since pay cycle {first_cycle})"
+    return Recorded(f"recorded {action} of {kind} {item_key} by {user} (held since pay cycle {first_cycle})",
+                    RebuildRequest(first_cycle, "release", {"item_key": item_key, "user": user, "action": action},
+                                   include_first=True))

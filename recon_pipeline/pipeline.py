@@ -1,35 +1,21 @@
-"""What ``recon run`` does: pick up new input, then build pay cycles in order through Dagster.
+"""What ``recon run`` decides, without Dagster: pick up new input, which pay cycles to build
+and in what order, and how a built cycle reads on one line.
 
-The pickup uses the same functions as the sensors (inbox, SFTP, Kafka) and the builds
-execute the same jobs the UI shows, against the instance in ``$RECON_HOME/dagster``, so a
-run from the command line appears in the UI like any other.
+The pickup uses the same functions as the sensors (inbox, SFTP, Kafka). The runs themselves
+go through Dagster in orchestration/runner.py, which calls these.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import io
-import os
-import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
-from recon_pipeline.cycles import cycle_of, cycles_between
-from recon_pipeline.dagster_instance import prepare_instance
-from recon_pipeline.run_tags import resolution_tags, trigger_tags  # noqa: F401 - resolution_tags for callers
+from recon_pipeline.cycles import cycle_of
 from recon_pipeline.settings import Settings
 from recon_pipeline.sources import pickup as _pickup
 from recon_pipeline.sources.pickup import PickupReport
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.source_tables import ensure_source_tables
-
-# The command line prints one line per cycle; the full event log is in the instance (and the UI).
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": os.environ.get("RECON_LOG_LEVEL", "CRITICAL")}}}}
-
-
-PID_TAG = "recon/pid"
-HOST_TAG = "recon/host"
 
 
 class PipelineError(RuntimeError):
@@ -125,159 +111,6 @@ def plan_cycles(settings: Settings, through: dt.date, only: dt.date | None = Non
     return [c.isoformat() for c in sorted(wanted)]
 
 
-def _load_definitions(settings: Settings, echo: Callable[[str], None] = print):
-    from recon_pipeline.dbt_setup import apply_dbt_env, ensure_manifest
-
-    prepare_instance(settings)
-    apply_dbt_env(settings)
-    try:
-        ensure_manifest()
-    except RuntimeError as exc:
-        raise PipelineError(str(exc)) from None
-    from dagster import DagsterInstance
-
-    from recon_pipeline.definitions import build_definitions
-
-    instance = DagsterInstance.get()
-    for note in fail_dead_runs(instance):
-        echo(note)
-    return build_definitions(settings), instance
-
-
-def _run_tags() -> dict[str, str]:
-    """Who runs this: the next `recon run` can tell a live run from one whose process died."""
-    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def fail_dead_runs(instance) -> list[str]:
-    """Mark failed the runs `recon run` started on this host whose process is gone.
-
-    A run killed mid-way (SIGKILL, OOM, a reboot) never reports its end, so it would stay
-    STARTED in the instance forever holding its steps' pool slots, and every later run would
-    wait behind it. Runs started elsewhere (the daemon, the UI) are left to Dagster's run monitoring.
-    """
-    from dagster import DagsterRunStatus, RunsFilter
-
-    notes = []
-    host = socket.gethostname()
-    runs = instance.get_runs(filters=RunsFilter(
-        statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING], tags={HOST_TAG: host}))
-    for run in runs:
-        pid = run.tags.get(PID_TAG, "")
-        if not pid.isdigit() or int(pid) == os.getpid() or _process_alive(int(pid)):
-            continue
-        message = f"process {pid} that ran it is gone (killed mid-run); marked failed by the next recon run"
-        instance.report_run_failed(run, message=message)
-        # Its steps still hold their pool slots (recon_cycles, recon_ingestion: one each), and a
-        # dead process never gives them back: every later run would wait for them forever.
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        notes.append(f"run {run.run_id[:8]} ({run.job_name}) was left STARTED: {message}")
-    return notes
-
-
-def run_pipeline(settings: Settings, through: dt.date, only: dt.date | None = None,
-                 echo: Callable[[str], None] = print, tags: dict[str, str] | None = None) -> list[CycleResult]:
-    """Pick up, ingest, then build each planned cycle in order; stop at the first failed cycle.
-
-    ``tags`` say why the runs ran (default: ``recon/trigger: recon run``)."""
-    from recon_pipeline.definitions import INGEST_JOB, build_definitions
-
-    tags = tags or trigger_tags("recon run")
-    check_buildable(settings, through)
-    with open_warehouse(settings):
-        pass  # fail fast, with one line, when the warehouse cannot be opened
-    defs, instance = _load_definitions(settings, echo)
-    pickup = pick_up(settings)
-    echo(f"picked up {pickup.statement_files_new} new statement file(s), {pickup.event_files_new} new "
-         f"event file(s), {pickup.kafka_messages} Kafka message(s)")
-    for note in pickup.notes:
-        echo(note)
-    ingest = defs.resolve_job_def(INGEST_JOB).execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG, tags={**tags, **_run_tags()})
-    if not ingest.success:
-        raise PipelineError(f"ingestion failed: {_first_error(ingest)}")
-    _echo_ingest(ingest, echo)
-    _restore_decisions(settings, echo)
-    adopted = adopt_first_cycle(settings, [*data_cycles(settings), through])
-    if adopted.first_cycle != settings.first_cycle:
-        echo(f"pay cycles start at {adopted.first_cycle} (the earliest with data; "
-             f"recorded in {adopted.first_cycle_record})")
-        settings, defs = adopted, build_definitions(adopted)  # the partitions start there now
-    force = frozenset({only.isoformat()}) if only is not None else frozenset()
-    return _build(settings, defs, instance, plan_cycles(settings, through, only), echo, force, tags)
-
-
-def _restore_decisions(settings: Settings, echo: Callable[[str], None]) -> None:
-    """Operator decisions live in the landing zone too: a new warehouse gets them back."""
-    from recon_pipeline.operators.mirror import restore_decisions
-
-    with open_warehouse(settings) as wh:
-        restored = restore_decisions(wh, settings.landing_dir)
-    if restored:
-        echo(f"restored {restored} operator decision(s) from {settings.landing_dir / 'decisions'}")
-
-
-def rebuild_cycles(settings: Settings, cycles: list[str], echo: Callable[[str], None] = print,
-                   tags: dict[str, str] | None = None) -> list[CycleResult]:
-    """Rebuild already-ingested cycles (after an operator decision), in order.
-
-    Pass ``resolution_tags(exception_id, user, action)`` so the runs say which decision started
-    them (default: ``recon/trigger: rebuild``)."""
-    defs, instance = _load_definitions(settings, echo)
-    return _build(settings, defs, instance, cycles, echo, frozenset(cycles), tags or trigger_tags("rebuild"))
-
-
-def _build(settings: Settings, defs, instance, cycles: list[str], echo: Callable[[str], None],
-           force: frozenset[str] = frozenset(), tags: dict[str, str] | None = None) -> list[CycleResult]:
-    """Build cycles in order. A cycle whose inputs are unchanged since its last build (same
-    fingerprint, close pack on disk) is not rebuilt: re-running gives the same result anyway,
-    and a daily `recon run --through today` then only pays for what is new."""
-    from recon_pipeline.definitions import CLOSE_JOB
-    from recon_pipeline.warehouse.cycle_builds import cycle_fingerprint, last_fingerprint, record_build
-
-    results = []
-    close_job = defs.resolve_job_def(CLOSE_JOB)
-    changed_before = False
-    for cycle in cycles:
-        fingerprint = cycle_fingerprint(settings, cycle)
-        unchanged = (not changed_before and cycle not in force
-                     and last_fingerprint(settings, cycle) == fingerprint
-                     and settings.close_pack_path(cycle).is_file())
-        if unchanged:
-            results.append(CycleResult(cycle, True, settings.close_pack_path(cycle), cycle_summary(settings, cycle)))
-            echo(format_cycle_line(results[-1]) + " (unchanged, not rebuilt)")
-            continue
-        changed_before = True  # every later cycle starts from this one's results
-        # dbt's own log goes to the run's captured output (and the UI), not to the terminal.
-        sink = io.StringIO() if os.environ.get("RECON_LOG_LEVEL", "CRITICAL") != "DEBUG" else None
-        with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
-            outcome = close_job.execute_in_process(instance=instance, partition_key=cycle, raise_on_error=False,
-                                                   run_config=QUIET_RUN_CONFIG, tags={**(tags or {}), **_run_tags()})
-        if not outcome.success:
-            blocked = blocking_failures(settings, cycle)
-            if not blocked:
-                raise PipelineError(f"pay cycle {cycle} failed: {_first_error(outcome)}")
-            # Bad input stops matching for this cycle only; later cycles carry its items forward.
-            results.append(CycleResult(cycle, False, None, error=f"blocked by data-quality checks: {blocked}"))
-            echo(f"cycle {cycle}: BLOCKED by data-quality checks ({blocked}); no close pack — "
-                 f"see dq.check_results and the run in the Dagster UI")
-            continue
-        record_build(settings, cycle, fingerprint, run_id=outcome.run_id)
-        results.append(CycleResult(cycle, True, settings.close_pack_path(cycle), cycle_summary(settings, cycle)))
-        echo(format_cycle_line(results[-1]))
-    return results
-
-
 def blocking_failures(settings: Settings, cycle: str) -> str:
     """Names (and failing counts) of the blocking checks that failed for a cycle, or ''."""
     with open_warehouse(settings) as wh:
@@ -337,32 +170,3 @@ def format_cycle_line(result: CycleResult) -> str:
     proof = proof_phrase(rows)
     return (f"cycle {result.pay_cycle}: {len(rows)} account(s), {matched} matched, {partial} partial, "
             f"{unmatched} in flight, {exceptions} open exception(s); {proof} → {result.close_pack}")
-
-
-def _echo_ingest(outcome, echo: Callable[[str], None]) -> None:
-    for event in outcome.all_events:
-        if event.event_type_value != "ASSET_MATERIALIZATION":
-            continue
-        mat = event.event_specific_data.materialization
-        meta = {k: v.value for k, v in mat.metadata.items()}
-        name = mat.asset_key.to_user_string()
-        if name == "raw_bank_statements":
-            echo(f"statements: {meta.get('files_loaded', 0)} file(s) loaded with {meta.get('lines_loaded', 0)} "
-                 f"line(s), {meta.get('files_quarantined', 0)} quarantined")
-        elif name == "raw_payment_events":
-            echo(f"events: {meta.get('events_loaded', 0)} message(s) loaded, "
-                 f"{meta.get('messages_quarantined', 0)} quarantined")
-
-
-def _first_error(outcome) -> str:
-    """The root cause of the first failed step, as one line (the full trace stays in the UI)."""
-    for event in outcome.all_events:
-        if event.is_failure and event.event_specific_data is not None:
-            error = getattr(event.event_specific_data, "error", None)
-            while error is not None and getattr(error, "cause", None) is not None:
-                error = error.cause
-            if error is not None:
-                lines = [ln.strip() for ln in (error.message or "").splitlines() if ln.strip()]
-                # The whole first line: a failed dbt test names its keys there (dbt_failures).
-                return lines[0] if lines else error.cls_name or "unknown error"
-    return "unknown error (see the run in the Dagster UI)"

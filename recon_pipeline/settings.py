@@ -99,7 +99,6 @@ class Settings:
     # Dagster's own runs, event logs and schedules: Postgres when set, else SQLite files.
     dagster_storage_url: str | None = None
     csv_profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    accounts: tuple[Mapping[str, Any], ...] = ()
     # The finance portal's users: name -> password hash (from `recon hash-password`), never a password.
     portal_users: Mapping[str, str] = field(default_factory=dict)
     # None when recon.yaml has no ``internal_consistency`` section: nothing of §6 runs.
@@ -113,10 +112,6 @@ class Settings:
     @property
     def landing_dir(self) -> Path:
         return self.home / "landing"
-
-    @property
-    def quarantine_dir(self) -> Path:
-        return self.home / "quarantine"
 
     @property
     def reports_dir(self) -> Path:
@@ -146,7 +141,7 @@ class Settings:
         return self.reports_dir / pay_cycle / f"close_pack_{pay_cycle}.xlsx"
 
     def ensure_dirs(self) -> None:
-        for d in (self.home, self.landing_dir, self.quarantine_dir, self.reports_dir, self.dagster_home):
+        for d in (self.home, self.landing_dir, self.reports_dir, self.dagster_home):
             d.mkdir(parents=True, exist_ok=True)
         for d in (self.statements_dir, *self.events_dirs):
             if d is not None:
@@ -262,7 +257,6 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
         kafka=kafka,
         warehouse_url=env.get("RECON_WAREHOUSE_URL") or (raw.get("warehouse") or {}).get("url"),
         csv_profiles=raw.get("csv_profiles") or {},
-        accounts=tuple(raw.get("accounts") or ()),
         internal_consistency=_internal_consistency(raw),
         portal_users=_parse_portal_users(raw.get("portal") or {}),
     )

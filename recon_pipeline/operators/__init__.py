@@ -2,31 +2,30 @@
 
 Nothing is edited in place. A decision is checked against the exception's current state,
 appended to ``ops.*`` with who, when and why (and to the audit trail), takes effect from the
-latest built pay cycle the item appears in, and the cycles from there on are brought up to
-date so the marts and close packs show it. Re-running a rebuild gives the same result because
-the log is an input like any other.
+latest built pay cycle the item appears in. Each function returns a ``Recorded``: the line for
+the operator and the rebuild the decision asks for, which the orchestration runs
+(orchestration/apply.py) so the marts and close packs show it. Re-running a rebuild gives the
+same result because the log is an input like any other.
 """
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Callable
 
 from recon_pipeline.audit import append_audit
 from recon_pipeline.ids import content_id
-from recon_pipeline.operators.apply import apply_from
 from recon_pipeline.operators.decisions import (ACTIONS, Decision, DecisionsRefused, check_decisions, clean_text,
                                                 record_decisions)
 from recon_pipeline.operators.mirror import mirror_decision
+from recon_pipeline.operators.rebuilds import RebuildRequest, Recorded
 from recon_pipeline.operators.sheet import read_exceptions_sheet
-from recon_pipeline.run_tags import resolution_tags, trigger_tags
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.source_tables import ensure_source_tables
 
-__all__ = ["ACTIONS", "Decision", "DecisionsRefused", "resolve_exception", "resolve_from_xlsx", "manual_match",
-           "undo_manual_match"]
+__all__ = ["ACTIONS", "Decision", "DecisionsRefused", "RebuildRequest", "Recorded", "resolve_exception",
+           "resolve_from_xlsx", "manual_match", "undo_manual_match"]
 
 
 def _require_text(value: str, what: str) -> str:
@@ -49,8 +48,7 @@ def parse_amount(text: str | None) -> Decimal | None:
 
 
 def resolve_exception(settings: Settings, exception_id: str, action: str, reason: str, user: str,
-                      amount: Decimal | None = None, account: str | None = None, rebuild: bool = True,
-                      echo: Callable[[str], None] = print) -> str:
+                      amount: Decimal | None = None, account: str | None = None) -> Recorded:
     user = _require_text(user, "--by")
     if action != "adjust" and (amount is not None or account):
         raise ValueError("--amount and --account go with --action adjust")
@@ -63,16 +61,15 @@ def resolve_exception(settings: Settings, exception_id: str, action: str, reason
             raise ValueError(refused.problems[0]) from None
         rec = record_decisions(wh, checked, user)[0]
     mirror_decision(settings.landing_dir, "exception_resolutions", rec.as_row())
-    if rebuild:
-        apply_from(settings, rec.effective_cycle, echo=echo, only_exceptions=True,
-                   tags=resolution_tags(exception_id, user, action))
     extra = (f", {rec.adjustment_amount} to {rec.adjustment_account}" if rec.adjustment_amount is not None else "")
-    return (f"recorded {action} of {exception_id} by {user}{extra} "
-            f"(effective from pay cycle {rec.effective_cycle}, id {rec.resolution_id})")
+    return Recorded(
+        f"recorded {action} of {exception_id} by {user}{extra} "
+        f"(effective from pay cycle {rec.effective_cycle}, id {rec.resolution_id})",
+        RebuildRequest(rec.effective_cycle, "resolution", {"exception_id": exception_id, "user": user,
+                                                           "action": action}, only_exceptions=True))
 
 
-def resolve_from_xlsx(settings: Settings, path: Path, user: str, rebuild: bool = True,
-                      echo: Callable[[str], None] = print) -> str:
+def resolve_from_xlsx(settings: Settings, path: Path, user: str) -> Recorded:
     """Apply every filled-in row of a close pack's exceptions sheet, or none of them."""
     user = _require_text(user, "--by")
     sheet = read_exceptions_sheet(Path(path))
@@ -90,18 +87,17 @@ def resolve_from_xlsx(settings: Settings, path: Path, user: str, rebuild: bool =
                 "resolution_ids": [r.resolution_id for r in recorded]})
     for r in recorded:
         mirror_decision(settings.landing_dir, "exception_resolutions", r.as_row())
-    if rebuild:
-        apply_from(settings, min(r.effective_cycle for r in recorded), echo=echo, only_exceptions=True,
-                   tags=trigger_tags("resolution", sheet=sheet.path.name, user=user, rows=str(len(recorded))))
     counts: dict[str, int] = {}
     for r in recorded:
         counts[r.action] = counts.get(r.action, 0) + 1
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
-    return f"applied {len(recorded)} decision(s) from {sheet.path.name} by {user}: {summary}"
+    return Recorded(
+        f"applied {len(recorded)} decision(s) from {sheet.path.name} by {user}: {summary}",
+        RebuildRequest(min(r.effective_cycle for r in recorded), "resolution",
+                       {"sheet": sheet.path.name, "user": user, "rows": str(len(recorded))}, only_exceptions=True))
 
 
-def manual_match(settings: Settings, payment_id: str, bank_line_id: str, reason: str, user: str,
-                 rebuild: bool = True, echo: Callable[[str], None] = print) -> str:
+def manual_match(settings: Settings, payment_id: str, bank_line_id: str, reason: str, user: str) -> Recorded:
     reason, user = _require_text(reason, "--reason"), _require_text(user, "--by")
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     with open_warehouse(settings) as wh:
@@ -144,14 +140,12 @@ def manual_match(settings: Settings, payment_id: str, bank_line_id: str, reason:
     mirror_decision(settings.landing_dir, "manual_matches", {
         "manual_match_id": match_id, "payment_id": payment_id, "bank_line_id": bank_line_id, "reason": reason,
         "matched_by": user, "matched_at": now, "effective_cycle": effective})
-    if rebuild:
-        apply_from(settings, effective, echo=echo, only_exceptions=False,
-                   tags=trigger_tags("manual match", manual_match_id=match_id, user=user))
-    return f"linked {payment_id} and {bank_line_id} by {user} (effective from pay cycle {effective}, id {match_id})"
+    return Recorded(
+        f"linked {payment_id} and {bank_line_id} by {user} (effective from pay cycle {effective}, id {match_id})",
+        RebuildRequest(effective, "manual match", {"manual_match_id": match_id, "user": user}))
 
 
-def undo_manual_match(settings: Settings, manual_match_id: str, reason: str, user: str, rebuild: bool = True,
-                      echo: Callable[[str], None] = print) -> str:
+def undo_manual_match(settings: Settings, manual_match_id: str, reason: str, user: str) -> Recorded:
     """Take a manual match back (append-only: the match row stays, an undo row says it never held)."""
     reason, user = _require_text(reason, "--reason"), _require_text(user, "--by")
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -177,7 +171,6 @@ def undo_manual_match(settings: Settings, manual_match_id: str, reason: str, use
     mirror_decision(settings.landing_dir, "manual_match_undos", {
         "undo_id": undo_id, "manual_match_id": manual_match_id, "reason": reason, "undone_by": user,
         "undone_at": now, "effective_cycle": effective})
-    if rebuild:
-        apply_from(settings, effective, echo=echo, only_exceptions=False,
-                   tags=trigger_tags("manual match undo", manual_match_id=manual_match_id, user=user))
-    return f"undid manual match {manual_match_id} by {user} (pay cycles from {effective} rebuilt)"
+    return Recorded(
+        f"undid manual match {manual_match_id} by {user} (pay cycles from {effective} rebuilt)",
+        RebuildRequest(effective, "manual match undo", {"manual_match_id": manual_match_id, "user": user}))

@@ -3,6 +3,8 @@
 The loaders, ledgers and operator logs only need parameterised statements, bulk inserts and
 transactions; keeping that surface tiny is what lets the same Python code write to either
 warehouse. SQL passed in uses ``?`` placeholders and the portable subset of both dialects.
+The drivers and pyarrow are imported where used: a process talks to one kind of warehouse,
+and pyarrow (bulk inserts into DuckDB) is not worth its start-up cost to every command.
 """
 from __future__ import annotations
 

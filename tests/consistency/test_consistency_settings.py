@@ -60,7 +60,7 @@ def test_the_events_folder_setting_accepts_several_folders(tmp_path):
 
 
 def test_the_demo_tracks_our_services_with_the_generators_flows_when_unconfigured(tmp_path, monkeypatch):
-    from recon_pipeline.cli import _demo_internal_consistency
+    from orchestration.cli import _demo_internal_consistency
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RECON_CONFIG", "")   # unset for the demo, restored after the test
@@ -71,7 +71,7 @@ def test_the_demo_tracks_our_services_with_the_generators_flows_when_unconfigure
 
 
 def test_the_demo_leaves_a_users_own_configuration_alone(tmp_path, monkeypatch):
-    from recon_pipeline.cli import _demo_internal_consistency
+    from orchestration.cli import _demo_internal_consistency
 
     config = _config(tmp_path, "settlement_window_days: 3\n")
     monkeypatch.setenv("RECON_CONFIG", str(config))

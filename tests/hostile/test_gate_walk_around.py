@@ -56,7 +56,7 @@ def test_a_blocked_cycles_bad_items_stay_out_of_later_cycles_until_released(tmp_
     assert "evt-dup" in later[0]["evidence"]
 
     for key in ("evt-bad-ccy", "evt-five-dec"):
-        release_item(settings, key, "exclude", "wrong test data from the producer", "alice", rebuild=False)
+        release_item(settings, key, "exclude", "wrong test data from the producer", "alice")
     out = home.run("release", "evt-dup", "--action", "acknowledge", "--reason", "first delivery is right",
                    "--by", "bob")
 

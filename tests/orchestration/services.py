@@ -20,7 +20,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-LOCATION = "recon_pipeline.definitions"   # workspace.yaml's python_module, the default location name
+LOCATION = "orchestration.definitions"   # workspace.yaml's python_module, the default location name
 REPOSITORY = "__repository__"
 
 

@@ -66,7 +66,7 @@ def test_the_asset_graph_matches_its_committed_snapshot(monkeypatch, tmp_path):
     monkeypatch.setenv("RECON_HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "first_cycle").write_text("2026-11-09")    # as `recon run` records it
-    from recon_pipeline.definitions import build_definitions
+    from orchestration.definitions import build_definitions
 
     actual = graph_snapshot(build_definitions())
     if os.environ.get("RECON_UPDATE_SNAPSHOT"):

@@ -106,7 +106,7 @@ def test_a_ui_backfill_of_every_cycle_on_postgres_gives_the_marts_of_recon_run(t
 
             # Every cycle's assets, every cycle selected at once: what "Materialize" on the
             # asset graph with all partitions selected sends.
-            from recon_pipeline.definitions import build_definitions
+            from orchestration.definitions import build_definitions
 
             graph = build_definitions(load_settings(environ=env_b)).resolve_asset_graph()
             keys = sorted(k for k in graph.materializable_asset_keys if graph.get(k).is_partitioned)

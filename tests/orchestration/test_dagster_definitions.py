@@ -31,7 +31,7 @@ def test_pay_cycles_are_daily_partitions_shared_by_every_cycle_asset(monkeypatch
     monkeypatch.setenv("RECON_HOME", str(tmp_path))
     monkeypatch.delenv("RECON_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
-    from recon_pipeline.definitions import CLOSE_JOB, INGEST_JOB, build_definitions
+    from orchestration.definitions import CLOSE_JOB, INGEST_JOB, build_definitions
 
     defs = build_definitions()
     graph = defs.resolve_asset_graph()
@@ -80,7 +80,7 @@ def test_the_close_schedule_builds_the_cycle_that_closed_at_the_last_cutoff(monk
                                          "pay_cycle:\n  timezone: Europe/Amsterdam\n  cutoff: '17:00'\n")
     monkeypatch.setenv("RECON_HOME", str(tmp_path))
     monkeypatch.setenv("RECON_CONFIG", str(tmp_path / "recon.yaml"))
-    from recon_pipeline.definitions import build_definitions
+    from orchestration.definitions import build_definitions
 
     defs = build_definitions()
     schedule = defs.resolve_schedule_def("end_of_cycle_close")

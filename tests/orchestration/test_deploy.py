@@ -8,7 +8,7 @@ import time
 
 import yaml
 
-from recon_pipeline.dagster_instance import instance_yaml
+from orchestration.instance import instance_yaml
 from recon_pipeline.settings import load_settings
 from tests.orchestration.services import BIN, ROOT, free_port, recon_env
 

@@ -25,7 +25,8 @@ from dagster import (
 
 from assets.ingestion import raw_bank_statements, raw_payment_events
 from assets.quality import CYCLE_INPUTS_KEY, MART_KEY_FOR_DATASET, build_quality_assets
-from recon_pipeline.partitions import pay_cycle_partitions
+from orchestration.partitions import pay_cycle_partitions
+from orchestration.resources import recon_resource
 from recon_pipeline.quality import input_check_definitions, mart_check_definitions
 from tests.quality.conftest import DE, LAST, START, event_like
 
@@ -35,7 +36,8 @@ RECONCILE_PROBE = AssetKey(["probe_reconcile_cycle"])
 
 @pytest.fixture
 def recon_env(dq_home, monkeypatch, tmp_path):
-    """RECON_HOME for the assets, which read their settings from the environment."""
+    """RECON_HOME for the ingestion assets, which read their settings from the environment
+    (the others receive them as the ``recon`` resource)."""
     for name in ("RECON_CONFIG", "RECON_STATEMENTS_DIR", "RECON_EVENTS_DIR", "RECON_WAREHOUSE_URL",
                  "RECON_SFTP_URL", "RECON_KAFKA_BOOTSTRAP"):
         monkeypatch.delenv(name, raising=False)
@@ -77,7 +79,8 @@ def test_failed_blocking_check_stops_only_that_cycles_downstream_step(recon_env)
     instance = DagsterInstance.ephemeral()
     everything = [raw_bank_statements, raw_payment_events, *quality_assets, probe]
 
-    monday = materialize(everything, partition_key=MON, instance=instance, raise_on_error=False)
+    monday = materialize(everything, partition_key=MON, instance=instance, raise_on_error=False,
+                         resources={"recon": recon_resource(settings)})
     assert monday.success, "a clean cycle must run through"
     assert ran == [MON]
     evaluations = _evaluations(monday)
@@ -85,7 +88,8 @@ def test_failed_blocking_check_stops_only_that_cycles_downstream_step(recon_env)
     assert all(e.passed and e.partition == MON for e in evaluations.values())
     monday_rows = home.stored(MON)
 
-    tuesday = materialize(everything, partition_key=TUE, instance=instance, raise_on_error=False)
+    tuesday = materialize(everything, partition_key=TUE, instance=instance, raise_on_error=False,
+                          resources={"recon": recon_resource(settings)})
     assert not tuesday.success
     assert ran == [MON], "the downstream step of the blocked cycle must not run"
     assert "probe_reconcile_cycle" not in _started_steps(tuesday)
@@ -117,7 +121,8 @@ def test_warnings_do_not_block(recon_env):
     settings = home.settings()
     _, quality_assets, quality_checks, probe, ran = _graph(settings)
     result = materialize([raw_bank_statements, raw_payment_events, *quality_assets, probe],
-                         partition_key=TUE, instance=DagsterInstance.ephemeral(), raise_on_error=False)
+                         partition_key=TUE, instance=DagsterInstance.ephemeral(), raise_on_error=False,
+                         resources={"recon": recon_resource(settings)})
     assert result.success and ran == [TUE]
     missing = _evaluations(result)["statement_missing_on_business_day"]
     assert not missing.passed and missing.severity == AssetCheckSeverity.WARN
@@ -163,7 +168,8 @@ def test_mart_checks_warn_and_run_before_the_close_pack(recon_env):
 
     defs = Definitions(assets=[marts_stand_in, close_pack_probe], asset_checks=mart_checks,
                        jobs=[define_asset_job("close", selection=AssetSelection.assets(marts_stand_in,
-                                                                                        close_pack_probe))])
+                                                                                        close_pack_probe))],
+                       resources={"recon": recon_resource(settings)})
     result = defs.resolve_job_def("close").execute_in_process(
         partition_key=TUE, instance=DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
@@ -184,7 +190,7 @@ def test_the_quality_definitions_load_next_to_the_ingestion_assets(recon_env):
     partitions = pay_cycle_partitions(settings)
     quality_assets, quality_checks = build_quality_assets(partitions)
     defs = Definitions(assets=[raw_bank_statements, raw_payment_events, *quality_assets],
-                       asset_checks=quality_checks)
+                       asset_checks=quality_checks, resources={"recon": recon_resource(settings)})
     graph = defs.resolve_asset_graph()
     assert graph.get(CYCLE_INPUTS_KEY).partitions_def == partitions
     assert set(graph.get(CYCLE_INPUTS_KEY).parent_keys) == {AssetKey(["raw_bank_statements"]),

@@ -14,7 +14,7 @@ use the same instance configuration, written from the settings:
   goes beside them. On DuckDB the file has one writer, so the queue also launches one run at
   a time; on Postgres several runs may be in flight and the pools keep them apart.
 
-This module writes YAML text only; it does not import Dagster (domain code never does).
+This module writes YAML text only: the command line writes the file without loading Dagster.
 """
 from __future__ import annotations
 
