@@ -15,7 +15,8 @@ backfill of a range also rebuilds the cycles after it, which start from its resu
 
 import os
 import warnings
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from dagster import AssetDep, AssetExecutionContext, AssetsDefinition, BetaWarning, Failure, ResourceParam
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets

@@ -20,7 +20,6 @@ from recon_pipeline.sources.pickup import pick_up_inbox, picked_up_for
 from recon_pipeline.warehouse.load_events import load_event_files
 from recon_pipeline.warehouse.load_statements import load_statement_files
 
-
 operator_decisions = AssetSpec(
     "operator_decisions",
     description="Append-only operator log (ops.exception_resolutions, ops.manual_matches), "

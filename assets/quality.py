@@ -22,14 +22,14 @@ crash of these checks is reported as a WARN result, not a step failure.
 """
 
 import warnings
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
+    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetCheckSpec,
-    AssetChecksDefinition,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,

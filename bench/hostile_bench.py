@@ -88,8 +88,8 @@ def case_huge_statement(work: Path, size_bytes: int) -> dict:
     settings = _home(work)
     path = settings.statements_dir / "huge_camt053.xml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    entry = (f'<Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>'
-             f'<BookgDt><Dt>2026-11-10</Dt></BookgDt></Ntry>\n').encode()
+    entry = (b'<Ntry><Amt Ccy="EUR">1.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>'
+             b'<BookgDt><Dt>2026-11-10</Dt></BookgDt></Ntry>\n')
     head = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:'
             f'camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>HUGE</MsgId></GrpHdr><Stmt><Id>HUGE</Id>'
             f'<Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>\n').encode()

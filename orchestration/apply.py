@@ -16,17 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from dagster import DagsterInstance, DagsterInvalidSubsetError, DagsterRunStatus, RunsFilter
 
 from orchestration.instance import prepare_instance
 from orchestration.jobs import CLOSE_JOB
-from recon_pipeline.run_tags import trigger_tags
 from orchestration.runner import execute, load_definitions, rebuild_cycles
 from recon_pipeline.dbt_setup import MANIFEST_PATH, build_models
-from recon_pipeline.operators.rebuilds import Recorded, RebuildRequest, cycles_to_rebuild, slice_models
+from recon_pipeline.operators.rebuilds import RebuildRequest, Recorded, cycles_to_rebuild, slice_models
 from recon_pipeline.pipeline import CycleResult, built_cycles, cycle_summary, format_cycle_line
+from recon_pipeline.run_tags import trigger_tags
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.cycle_builds import cycle_fingerprint, record_build
 

@@ -16,20 +16,19 @@ import os
 import shutil
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from orchestration.instance import prepare_instance
 from recon_pipeline.audit import verify_chain
 from recon_pipeline.audit.log import append_audit, read_audit_log
 from recon_pipeline.dbt_setup import ensure_manifest
 from recon_pipeline.holds import release_item
-from recon_pipeline.operators import (manual_match, parse_amount, resolve_exception, resolve_from_xlsx,
-                                      undo_manual_match)
+from recon_pipeline.one_line import exception_line
+from recon_pipeline.operators import manual_match, parse_amount, resolve_exception, resolve_from_xlsx, undo_manual_match
 from recon_pipeline.operators.rebuilds import Recorded
 from recon_pipeline.pipeline import PipelineError, raise_for_blocked
 from recon_pipeline.scenario.participants import config_yaml
-from recon_pipeline.one_line import exception_line
 from recon_pipeline.settings import ConfigError, Settings, load_settings
 from recon_pipeline.statements.inspect import main as inspect_main
 from recon_pipeline.warehouse.connection import WarehouseUnavailable, open_warehouse, warehouse_target

@@ -15,8 +15,8 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
 
@@ -24,7 +24,6 @@ from orchestration.definitions import build_definitions
 from orchestration.instance import prepare_instance
 from orchestration.jobs import CLOSE_JOB, INGEST_JOB
 from orchestration.partitions import pay_cycle_partitions
-from recon_pipeline.run_tags import trigger_tags
 from recon_pipeline.dbt_setup import apply_dbt_env, ensure_manifest
 from recon_pipeline.operators.mirror import restore_decisions
 from recon_pipeline.pipeline import (
@@ -39,6 +38,7 @@ from recon_pipeline.pipeline import (
     pick_up,
     plan_cycles,
 )
+from recon_pipeline.run_tags import trigger_tags
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.cycle_builds import cycle_fingerprint, last_fingerprint, record_build

@@ -35,7 +35,7 @@ def cycle_window_utc(cycle: dt.date, timezone: str, cutoff: dt.time) -> tuple[dt
     closing = _closing_day(cycle, cutoff)
     start = dt.datetime.combine(closing - dt.timedelta(days=1), cutoff, tzinfo=tz)
     end = dt.datetime.combine(closing, cutoff, tzinfo=tz)
-    return start.astimezone(dt.timezone.utc), end.astimezone(dt.timezone.utc)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
 def cycle_of(instant: dt.datetime, timezone: str, cutoff: dt.time) -> dt.date:

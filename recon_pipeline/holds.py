@@ -16,7 +16,8 @@ Releases are appended to ``ops.item_releases`` and to the audit trail; nothing i
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from recon_pipeline.audit import append_audit
 from recon_pipeline.ids import content_id
@@ -39,7 +40,7 @@ ITEM_KIND_OF_DATASET = {
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def releases(wh: Warehouse) -> dict[tuple[str, str], str]:
@@ -49,7 +50,7 @@ def releases(wh: Warehouse) -> dict[tuple[str, str], str]:
     return {(kind, key): action for kind, key, action in rows}
 
 
-def without_released(results: Sequence["CheckResult"], released: dict[tuple[str, str], str]) -> list["CheckResult"]:
+def without_released(results: Sequence[CheckResult], released: dict[tuple[str, str], str]) -> list[CheckResult]:
     """Blocking results with the keys an operator has released taken out; a check whose only
     failing keys were released passes (with a note), so a released cycle can be rebuilt."""
     out = []
@@ -71,7 +72,7 @@ def without_released(results: Sequence["CheckResult"], released: dict[tuple[str,
     return out
 
 
-def hold_blocked_items(wh: Warehouse, pay_cycle: str, results: Iterable["CheckResult"]) -> int:
+def hold_blocked_items(wh: Warehouse, pay_cycle: str, results: Iterable[CheckResult]) -> int:
     """Hold every failing event / bank line of a blocking check that failed; returns how many
     new holds were recorded (a rebuild of the same blocked cycle records none again)."""
     cycle = dt.date.fromisoformat(pay_cycle)

@@ -50,10 +50,10 @@ def data_cycles(settings: Settings) -> list[dt.date]:
             "select distinct date_trunc('hour', occurred_at) from raw.payment_events")
     cycles = set(booking)
     for (hour,) in hours:
-        cycles.add(cycle_of(hour.replace(tzinfo=dt.timezone.utc), settings.timezone, settings.cutoff))
+        cycles.add(cycle_of(hour.replace(tzinfo=dt.UTC), settings.timezone, settings.cutoff))
         # A cut-off that is not on the hour splits an hour across two cycles.
         if settings.cutoff.minute or settings.cutoff.second:
-            cycles.add(cycle_of((hour + dt.timedelta(minutes=59, seconds=59)).replace(tzinfo=dt.timezone.utc),
+            cycles.add(cycle_of((hour + dt.timedelta(minutes=59, seconds=59)).replace(tzinfo=dt.UTC),
                                 settings.timezone, settings.cutoff))
     return sorted(cycles)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import unquote, urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,7 +41,7 @@ class SftpSettings:
     password: str | None = None
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> "SftpSettings":
+    def from_url(cls, url: str, **kwargs: Any) -> SftpSettings:
         parsed = urlparse(url)
         if parsed.scheme != "sftp" or not parsed.hostname:
             raise ConfigError(f"RECON_SFTP_URL must look like sftp://user@host:port/dir, got {url!r}")
@@ -343,7 +344,7 @@ def resolve_first_cycle(home: Path, timezone: str, cutoff: dt.time) -> dt.date:
         pass
     from recon_pipeline.cycles import cycle_of  # cycles imports Settings: imported here, not at the top
 
-    return cycle_of(dt.datetime.now(dt.timezone.utc), timezone, cutoff)
+    return cycle_of(dt.datetime.now(dt.UTC), timezone, cutoff)
 
 
 def _check_timezone(name: str) -> None:

@@ -19,8 +19,9 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from recon_pipeline.audit.chain import GENESIS, AuditRecord, canonical_details, record_hash
 from recon_pipeline.warehouse.connection import Warehouse
@@ -49,7 +50,7 @@ def ensure_audit_table(wh: Warehouse) -> None:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def append_audit(wh: Warehouse, actor: str, action: str, subject: str,

@@ -100,7 +100,7 @@ def parse_event(value: bytes | str, now: dt.datetime | None = None) -> PaymentEv
         raise EventRejected(f"value is not usable JSON: {type(exc).__name__}: {exc}"[:200]) from None
     event = event_from_object(obj)
     if now is not None:
-        horizon = now.astimezone(dt.timezone.utc).date() + dt.timedelta(days=1)
+        horizon = now.astimezone(dt.UTC).date() + dt.timedelta(days=1)
         if event.occurred_at.date() > horizon:
             raise EventRejected(f"occurred_at {event.occurred_at.isoformat()} is beyond tomorrow "
                                 f"({horizon.isoformat()} UTC): no pay cycle that far ahead is built")
@@ -160,7 +160,7 @@ def parse_rfc3339(text: str) -> dt.datetime:
         value = dt.datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
         raise EventRejected(f"occurred_at is not a valid timestamp: {text!r}"[:200]) from None
-    return value.astimezone(dt.timezone.utc)
+    return value.astimezone(dt.UTC)
 
 
 def extra_json(extra: dict[str, Any]) -> str:

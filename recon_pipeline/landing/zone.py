@@ -14,9 +14,10 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 _CHUNK = 1024 * 1024
 
@@ -71,12 +72,12 @@ class LandingZone:
                     digest.update(chunk)
                     size += len(chunk)
                     if max_bytes is not None and size > max_bytes:
-                        raise IOError(f"{original_name} is over the {max_bytes}-byte cap; not landed")
+                        raise OSError(f"{original_name} is over the {max_bytes}-byte cap; not landed")
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
             if expected_size is not None and size != expected_size:
-                raise IOError(f"short transfer of {original_name}: got {size} of {expected_size} bytes")
+                raise OSError(f"short transfer of {original_name}: got {size} of {expected_size} bytes")
             return self._commit(kind, tmp_path, digest.hexdigest(), original_name, source)
         finally:
             if tmp_path.exists():
@@ -110,7 +111,7 @@ class LandingZone:
         if existing is not None:
             return LandedFile(kind, sha, existing[0], existing[1]["original_name"], existing[1]["source"],
                               existing[1]["landed_at"], is_new=False)
-        landed_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        landed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         meta = {"sha256": sha, "original_name": original_name, "source": source,
                 "landed_at": landed_at, "file": final.name}
         # Data first, then the sidecar: a file without a sidecar is still found (and re-described).

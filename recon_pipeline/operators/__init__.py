@@ -15,8 +15,14 @@ from pathlib import Path
 
 from recon_pipeline.audit import append_audit
 from recon_pipeline.ids import content_id
-from recon_pipeline.operators.decisions import (ACTIONS, Decision, DecisionsRefused, check_decisions, clean_text,
-                                                record_decisions)
+from recon_pipeline.operators.decisions import (
+    ACTIONS,
+    Decision,
+    DecisionsRefused,
+    check_decisions,
+    clean_text,
+    record_decisions,
+)
 from recon_pipeline.operators.mirror import mirror_decision
 from recon_pipeline.operators.rebuilds import RebuildRequest, Recorded
 from recon_pipeline.operators.sheet import read_exceptions_sheet
@@ -99,7 +105,7 @@ def resolve_from_xlsx(settings: Settings, path: Path, user: str) -> Recorded:
 
 def manual_match(settings: Settings, payment_id: str, bank_line_id: str, reason: str, user: str) -> Recorded:
     reason, user = _require_text(reason, "--reason"), _require_text(user, "--by")
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with open_warehouse(settings) as wh:
         ensure_source_tables(wh)
         if not wh.table_exists("marts", "fct_payment_reconciliation"):
@@ -148,7 +154,7 @@ def manual_match(settings: Settings, payment_id: str, bank_line_id: str, reason:
 def undo_manual_match(settings: Settings, manual_match_id: str, reason: str, user: str) -> Recorded:
     """Take a manual match back (append-only: the match row stays, an undo row says it never held)."""
     reason, user = _require_text(reason, "--reason"), _require_text(user, "--by")
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with open_warehouse(settings) as wh:
         ensure_source_tables(wh)
         match = wh.fetch_dicts("select * from ops.manual_matches where manual_match_id = ?", (manual_match_id,))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from recon_pipeline.audit import append_audit
 from recon_pipeline.dbt_setup import DBT_PROJECT_DIR
@@ -174,7 +175,7 @@ def _state_problems(wh: Warehouse, d: Decision, state: dict[str, Any], pack_cycl
 
 def record_decisions(wh: Warehouse, checked: Sequence[_Checked], user: str) -> list[Recorded]:
     """Append the decisions and their audit records in one transaction (all or none)."""
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     recorded = []
     with wh.transaction():
         for item in checked:

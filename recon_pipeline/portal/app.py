@@ -26,8 +26,13 @@ from starlette.templating import Jinja2Templates
 from recon_pipeline.portal import access_log
 from recon_pipeline.portal.auth import Authenticator, BasicAuthMiddleware
 from recon_pipeline.portal.chart import line_chart
-from recon_pipeline.portal.queries import (cycle_accounts, cycle_exceptions, dashboard_series, exception_detail,
-                                           list_cycles)
+from recon_pipeline.portal.queries import (
+    cycle_accounts,
+    cycle_exceptions,
+    dashboard_series,
+    exception_detail,
+    list_cycles,
+)
 from recon_pipeline.portal.reader import NothingPublished, PortalReader
 from recon_pipeline.portal.search import MAX_RESULTS, search
 from recon_pipeline.settings import Settings
@@ -81,7 +86,7 @@ def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["money"] = money
     templates.env.filters["percent"] = percent
-    templates.env.globals["now"] = lambda: dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    templates.env.globals["now"] = lambda: dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return templates
 
 

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import secrets
 import threading
-from typing import Mapping
+from collections.abc import Mapping
 
 import anyio
 from argon2 import PasswordHasher

@@ -7,8 +7,8 @@ turned into pixel coordinates here.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Callable, Mapping, Sequence
 
 from markupsafe import Markup, escape
 

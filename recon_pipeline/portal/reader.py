@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from recon_pipeline.portal.snapshot import SCHEMA, current_snapshot
 from recon_pipeline.settings import Settings

@@ -176,7 +176,7 @@ def publish_snapshot(wh: Warehouse, settings: Settings) -> str:
 def _publish_duckdb(wh: Warehouse, settings: Settings) -> str:
     folder = snapshot_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"snapshot-v{LAYOUT}-{stamp}-{uuid.uuid4().hex[:6]}.duckdb"
     building = path.with_suffix(".building")
     alias = f"portal_snap_{uuid.uuid4().hex[:8]}"

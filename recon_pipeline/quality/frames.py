@@ -9,9 +9,10 @@ macros (``staging_rules.py``), not from a copy here. Money stays Decimal (object
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from recon_pipeline.cycles import parse_cycle
 from recon_pipeline.iban import iban_checksum_ok, iban_shaped
@@ -76,7 +77,7 @@ def events_frame(wh: Warehouse, pay_cycle: str, settings: Settings, now: dt.date
     file's landing time; for Kafka ranges, the check time) nor after the check itself.
     """
     start, end = cycle_window(pay_cycle, settings)
-    now_utc = naive_utc(now or dt.datetime.now(dt.timezone.utc))
+    now_utc = naive_utc(now or dt.datetime.now(dt.UTC))
     units = minor_units if minor_units is not None else iso4217_minor_units()
     rows = wh.fetch_dicts(
         """select e.message_key, e.event_id, e.event_type, e.occurred_at, e.payment_id, e.amount, e.currency,

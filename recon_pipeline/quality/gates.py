@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from recon_pipeline.cycles import parse_cycle
 from recon_pipeline.holds import hold_blocked_items, releases, without_released

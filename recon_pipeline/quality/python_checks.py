@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import statistics
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from recon_pipeline.cycles import parse_cycle
 from recon_pipeline.holds import outstanding_holds

@@ -66,7 +66,7 @@ def naive_utc(value: Any) -> dt.datetime | None:
             return None
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value
     return None
 

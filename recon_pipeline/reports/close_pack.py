@@ -20,16 +20,22 @@ from typing import Any
 from openpyxl import Workbook
 
 from recon_pipeline.reports.exceptions_sheet import write_exceptions
-from recon_pipeline.reports.listings_sheets import (MATCH_COLUMNS, MATCH_SQL, MAX_SHEET_ROWS, OPEN_COLUMNS,
-                                                    OPEN_SQL, write_listing)
+from recon_pipeline.reports.internal_consistency_sheet import SHEET_NAME as CONSISTENCY_SHEET
+from recon_pipeline.reports.internal_consistency_sheet import participant_rows, write_internal_consistency
+from recon_pipeline.reports.listings_sheets import (
+    MATCH_COLUMNS,
+    MATCH_SQL,
+    MAX_SHEET_ROWS,
+    OPEN_COLUMNS,
+    OPEN_SQL,
+    write_listing,
+)
 from recon_pipeline.reports.proof_sheet import write_balance_proof
 from recon_pipeline.reports.quality_sheet import write_data_quality
 from recon_pipeline.reports.signoff_sheet import sign_off_facts, write_sign_off
 from recon_pipeline.reports.summary_sheet import write_summary
 from recon_pipeline.reports.versions import decide_version, publish, read_manifest
 from recon_pipeline.reports.xlsx import DataDigest, SheetPlan, fresh, set_cell  # noqa: F401  (set_cell: public API)
-from recon_pipeline.reports.internal_consistency_sheet import (SHEET_NAME as CONSISTENCY_SHEET,
-                                                             participant_rows, write_internal_consistency)
 from recon_pipeline.warehouse.connection import Warehouse
 
 SHEETS = ("Summary", "Balance proof", "Exceptions", "Matches", "Open items", "Data quality", "Sign-off")

@@ -46,7 +46,7 @@ def exception_layout(available: set[str]) -> list[tuple[str, str, str | None]]:
 
 def _select(layout) -> str:
     parts = []
-    for header, _, source in layout:
+    for _header, _, source in layout:
         if source is None:
             parts.append("cast(null as varchar)")
         elif source == "resolution_text":
@@ -104,7 +104,7 @@ def write_exceptions(plan: SheetPlan, wh, pay_cycle: str) -> dict[str, Any]:
     plan.append([None] * (SUBTOTAL_FIRST_COL - 1) + [plan.cell("Open exceptions by team and priority", font=BOLD)])
     plan.table(sub_cols, subtotals, first_col=SUBTOTAL_FIRST_COL)
     totals: dict[str, list] = {}
-    for team, priority, currency, count, amount in subtotals:
+    for _team, _priority, currency, count, amount in subtotals:
         t = totals.setdefault(currency, [0, Decimal(0)])
         t[0] += count
         t[1] += amount

@@ -4,8 +4,9 @@ fits a sheet a person can use: the full list goes to a Parquet file beside the p
 the sheet, and the sheet keeps the first ``max_rows`` rows."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq

@@ -6,9 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from recon_pipeline.reports.versions import PackVersion
 from openpyxl.styles import Alignment
 
+from recon_pipeline.reports.versions import PackVersion
 from recon_pipeline.reports.xlsx import BOLD, Column, SheetPlan, fresh
 
 LEFT = Alignment(horizontal="left", vertical="center")

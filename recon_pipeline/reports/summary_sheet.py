@@ -8,8 +8,9 @@ last cycles' trend and native Excel charts (status mix; match rate and exposure 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from openpyxl.chart import BarChart, LineChart, Reference
 

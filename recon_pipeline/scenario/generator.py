@@ -38,10 +38,11 @@ import re
 import sys
 import uuid
 import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from schwifty import IBAN
@@ -62,7 +63,7 @@ KNOWN_RETURN_REASONS = ("AC01", "AC04", "AC06", "AG01", "AM04", "MD07", "MS02", 
                         "RC01", "RR04", "BE04", "FF01")
 UNKNOWN_RETURN_REASONS = ("X123", "ZZ99", "XT77")
 CENT = Decimal("0.01")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 AMSTERDAM_WINTER = dt.timezone(dt.timedelta(hours=1))
 
 

@@ -36,7 +36,7 @@ REPORT_WITHIN_HOURS = 24
 LATE_AFTER_HOURS = 2
 # Each break once, in this order of preference for the payments that allow it.
 BEHAVIOURS = ("never", "after_deadline", "late_within", "amount", "status", "in_flight")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _STREAM = 0x5EC7  # mixes the scenario seed into the participants' own random stream
 
 

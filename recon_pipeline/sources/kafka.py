@@ -12,8 +12,9 @@ package reads and lands, the warehouse records, and neither imports the other.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from recon_pipeline.events.kafka.client import KafkaSnapshotError
 from recon_pipeline.events.kafka.commit import GroupCommitter

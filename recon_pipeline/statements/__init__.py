@@ -4,6 +4,7 @@
 banks name files inconsistently) and hands them to the matching parser. Every failure is a
 ``StatementParseError`` whose message is the one-line reason a user sees in quarantine.
 """
+from recon_pipeline.statements.dispatch import detect_format, parse_statement
 from recon_pipeline.statements.model import (
     LineDetail,
     ParsedFile,
@@ -11,7 +12,6 @@ from recon_pipeline.statements.model import (
     StatementLine,
     StatementParseError,
 )
-from recon_pipeline.statements.dispatch import parse_statement, detect_format
 
 __all__ = [
     "LineDetail",

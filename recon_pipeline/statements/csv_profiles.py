@@ -40,9 +40,10 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -330,14 +331,14 @@ def parse_csv(data: bytes, profile_name: str, profile: Mapping[str, Any]) -> Par
             empty += 1
             continue
 
-        def number(field: str) -> Decimal | None:
-            raw = cell(row, field)
+        def number(field: str) -> Decimal | None:  # called at once, for this row only
+            raw = cell(row, field)  # noqa: B023
             if not raw:
                 return None
             try:
                 return _number(raw, decimal, thousands)
             except (InvalidOperation, ValueError):
-                raise StatementParseError(f"{where}: invalid {field} {raw!r}") from None
+                raise StatementParseError(f"{where}: invalid {field} {raw!r}") from None  # noqa: B023
 
         amount = number("amount")
         if amount is None:

@@ -8,7 +8,7 @@ so the file is quarantined with that reason instead of stopping the run with a t
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 from recon_pipeline.statements import bai2, camt, csv_profiles, mt940, ofx
 from recon_pipeline.statements.model import ParsedFile, StatementParseError

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from recon_pipeline.statements.dispatch import parse_statement
 from recon_pipeline.statements.model import StatementParseError

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-
 # A parser that can read a line's amount but not when it was booked (a date not on the
 # calendar) keeps the line with ``extra[UNREADABLE] = reason``: the loader quarantines that
 # line alone, with the reason, and loads the rest of the statement.

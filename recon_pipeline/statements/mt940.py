@@ -20,11 +20,11 @@ from decimal import Decimal, InvalidOperation
 
 from recon_pipeline.iban import iban_shaped
 from recon_pipeline.statements.model import (
+    UNREADABLE,
     ParsedFile,
     Statement,
     StatementLine,
     StatementParseError,
-    UNREADABLE,
 )
 
 _TAG_RE = re.compile(r"^:(\d{2}[A-Z]?|NS):(.*)$")
@@ -259,7 +259,7 @@ def _parse_german(text: str) -> dict:
     match = re.match(r"^\s*(\d{3})?\s*", text)
     gvc = match.group(1) if match else None
     sep = text[match.end()] if text[match.end():match.end() + 1] in ("?", "~") else "?"
-    pieces = re.split(r"\%s(\d{2})" % sep, text[match.end():])
+    pieces = re.split(rf"\{sep}(\d{{2}})", text[match.end():])
     subfields: dict[str, list[str]] = {}
     for code, value in zip(pieces[1::2], pieces[2::2]):
         subfields.setdefault(code, []).append(value)

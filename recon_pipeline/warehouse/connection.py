@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any
 
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.identity import WarehouseReplaced, check_missing_file, verify_identity
@@ -165,7 +166,7 @@ class Warehouse:
         return bool(row and row[0])
 
     @contextlib.contextmanager
-    def catalogue_change(self) -> Iterator["Warehouse"]:
+    def catalogue_change(self) -> Iterator[Warehouse]:
         """A transaction for ``create ... if not exists`` that several processes may run at once.
 
         Postgres checks "if not exists" before it takes its catalogue locks, so two first writers
@@ -178,7 +179,7 @@ class Warehouse:
             yield self
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Warehouse"]:
+    def transaction(self) -> Iterator[Warehouse]:
         """All-or-nothing: a crash inside leaves the warehouse as it was before."""
         if self._in_tx:
             yield self
@@ -196,7 +197,7 @@ class Warehouse:
         self._conn.commit()
 
     @contextlib.contextmanager
-    def memory_capped(self, limit: str) -> Iterator["Warehouse"]:
+    def memory_capped(self, limit: str) -> Iterator[Warehouse]:
         """Cap DuckDB's buffer memory (e.g. ``"64MB"``) for a long append, then restore it.
 
         A primary-key index and freshly written blocks otherwise stay in memory for as long
@@ -216,7 +217,7 @@ class Warehouse:
         with contextlib.suppress(Exception):
             self._conn.close()
 
-    def __enter__(self) -> "Warehouse":
+    def __enter__(self) -> Warehouse:
         return self
 
     def __exit__(self, *exc: Any) -> None:

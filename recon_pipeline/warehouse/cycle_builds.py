@@ -86,7 +86,7 @@ def last_fingerprint(settings: Settings, cycle: str) -> str | None:
 def record_build(settings: Settings, cycle: str, fingerprint: str, run_id: str | None = None,
                  how: str = "full") -> None:
     """Remember what the build saw, and put the build in the audit trail with its run id."""
-    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with open_warehouse(settings) as wh:
         _ensure(wh)
         with wh.transaction():

@@ -9,7 +9,8 @@ failed on 1 row: payment_id=PAY-1, bank_line_id=bl_…``.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from recon_pipeline.warehouse.connection import Warehouse
 

@@ -80,14 +80,14 @@ def check_missing_file(home: Path, target: str, path: Path) -> None:
                                 f"{_advice(home, target)}")
 
 
-def _warehouse_id(wh: "Warehouse") -> str | None:
+def _warehouse_id(wh: Warehouse) -> str | None:
     if not wh.table_exists("ops", "warehouse_identity"):
         return None
     row = wh.fetchone("select warehouse_id from ops.warehouse_identity order by created_at limit 1")
     return row[0] if row else None
 
 
-def verify_identity(wh: "Warehouse", home: Path, read_only: bool = False) -> str | None:
+def verify_identity(wh: Warehouse, home: Path, read_only: bool = False) -> str | None:
     """Check (and on first use record) the warehouse's id; raises ``WarehouseReplaced``."""
     target = wh.target
     recorded = recorded_ids(home).get(target)
@@ -105,7 +105,7 @@ def verify_identity(wh: "Warehouse", home: Path, read_only: bool = False) -> str
             current = _warehouse_id(wh)
             if current is None:
                 current = uuid.uuid4().hex
-                now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+                now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
                 wh.execute("create schema if not exists ops")
                 wh.execute("create table if not exists ops.warehouse_identity "
                            "(warehouse_id varchar primary key, created_at timestamp not null)")

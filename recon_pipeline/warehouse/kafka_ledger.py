@@ -136,6 +136,6 @@ def record_range(wh: Warehouse, topic: str, partition: int, start: int, end: int
             f'insert into {LEDGER_TABLE} (topic, "partition", start_offset, end_offset, landed_path, '
             f"recorded_at, run_id) values (?, ?, ?, ?, ?, ?, ?)",
             (topic, partition, start, end, str(landed_path),
-             dt.datetime.now(dt.timezone.utc).replace(tzinfo=None), run_id))
+             dt.datetime.now(dt.UTC).replace(tzinfo=None), run_id))
         audit_offsets_landed(wh, topic, partition, start, end, run_id)
     return True

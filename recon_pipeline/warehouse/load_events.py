@@ -10,8 +10,9 @@ and removed in staging: raw data stays a faithful record of what arrived.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from recon_pipeline.audit.pipeline_actions import audit_file_loaded, audit_quarantine
 from recon_pipeline.events.kafka.land import iter_landed_messages
@@ -72,7 +73,7 @@ def load_event_messages(wh: Warehouse, messages: Iterable[EventMessage], result:
     loaded earlier (Kafka ranges may overlap); ``None`` when keys are unique by construction
     (a snapshot file's keys are its sha256 and line numbers).
     """
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     events, quarantined = [], []
     loaded = bad = held_bytes = 0
     for msg in messages:
@@ -96,7 +97,7 @@ def load_event_messages(wh: Warehouse, messages: Iterable[EventMessage], result:
                 result.quarantined.append((key, str(exc)))
         else:
             events.append((
-                key, ev.event_id, ev.event_type, ev.occurred_at.astimezone(dt.timezone.utc).replace(tzinfo=None),
+                key, ev.event_id, ev.event_type, ev.occurred_at.astimezone(dt.UTC).replace(tzinfo=None),
                 ev.payment_id, ev.end_to_end_id, ev.batch_id, ev.amount, ev.currency, ev.direction,
                 ev.account_iban, ev.counterparty_name, ev.counterparty_iban, ev.return_reason, ev.service,
                 extra_json(ev.extra) if ev.extra else None, msg.origin, msg.source, msg.topic, msg.partition,

@@ -21,17 +21,18 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from recon_pipeline.audit.pipeline_actions import audit_file_loaded, audit_quarantine
 from recon_pipeline.ids import content_id
 from recon_pipeline.landing.zone import LandedFile, LandingZone
 from recon_pipeline.one_line import one_line
 from recon_pipeline.statements import ParsedFile, Statement, StatementLine, StatementParseError, parse_statement
-from recon_pipeline.statements.model import MAX_STATEMENT_BYTES, UNREADABLE
 from recon_pipeline.statements.integrity import ERROR, WARNING, Finding, statement_findings
+from recon_pipeline.statements.model import MAX_STATEMENT_BYTES, UNREADABLE
 from recon_pipeline.warehouse.connection import Warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
 from recon_pipeline.warehouse.value_checks import date_problem, first_problem, int32_problem, money_problem

@@ -14,7 +14,7 @@ from recon_pipeline.warehouse.connection import Warehouse
 MONEY = "decimal(20,5)"
 
 RAW_TABLES = {
-    "raw.statement_files": f"""
+    "raw.statement_files": """
         source_sha256 varchar primary key,
         original_name varchar not null,
         source varchar not null,

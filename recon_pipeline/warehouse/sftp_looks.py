@@ -13,7 +13,8 @@ table stays as small as the remote folder.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from recon_pipeline.warehouse.connection import Warehouse
 

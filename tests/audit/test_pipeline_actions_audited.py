@@ -10,12 +10,12 @@ import json
 import pytest
 
 from recon_pipeline.audit import read_audit_log, verify_chain
-from recon_pipeline.warehouse.kafka_ledger import record_range
 from recon_pipeline.landing import LandingZone
 from recon_pipeline.scenario.generator import generate_scenario
 from recon_pipeline.settings import load_settings
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.cycle_builds import record_build
+from recon_pipeline.warehouse.kafka_ledger import record_range
 from recon_pipeline.warehouse.load_events import load_event_files
 from recon_pipeline.warehouse.load_statements import load_statement_files
 

@@ -11,7 +11,6 @@ participants: the bank side must be identical.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import shutil
 from dataclasses import dataclass

@@ -10,7 +10,6 @@ the tests pass alone and in any order. Scenarios are dated relative to today (te
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import os
 import shutil
@@ -22,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from recon_pipeline.scenario.generator import generate_scenario
-from tests.postgres_databases import postgres_databases
 from tests.clock import past_monday
+from tests.postgres_databases import postgres_databases
 
 RECON = str(Path(sys.executable).with_name("recon"))
 START = past_monday()

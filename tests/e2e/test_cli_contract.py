@@ -49,7 +49,7 @@ def test_run_of_a_future_cycle_is_refused_with_a_reason(tmp_path):
 def test_run_of_a_date_with_no_pay_cycle_partition_says_so_in_one_line(tmp_path):
     # With a 00:00 cut-off in UTC, tomorrow's cycle has not opened: Dagster has no partition for it.
     home = make_home(tmp_path)
-    tomorrow = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=1)
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
     proc = home.run("run", "--cycle", tomorrow.isoformat(), check=False)
     assert proc.returncode == 1
     assert len(proc.stderr.strip().splitlines()) == 1 and "not a pay-cycle partition" in proc.stderr, proc.stderr

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from recon_pipeline.scenario.generator import generate_scenario
 from recon_pipeline.scenario.writers import Entry, Party, StatementDoc
 from recon_pipeline.scenario.writers.camt053 import write_camt053
 from tests.e2e.conftest import START, ReconHome, deliver, make_home
-from recon_pipeline.scenario.generator import generate_scenario
 
 DAYS = 5
 BUILD_TIMEOUT = 3600  # a week of cycles on a shared, loaded machine

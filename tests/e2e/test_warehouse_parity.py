@@ -20,7 +20,7 @@ def _comparable(value):
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
     return value
 
 

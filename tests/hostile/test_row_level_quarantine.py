@@ -10,10 +10,10 @@ from recon_pipeline.warehouse.load_events import load_event_files
 from recon_pipeline.warehouse.load_statements import load_statement_files
 from tests.hostile.conftest import IBAN, camt053, land
 
-MT940 = (":20:STMT-1\r\n:25:{iban}\r\n:28C:1/1\r\n:60F:C261110EUR1000,00\r\n"
+MT940 = (f":20:STMT-1\r\n:25:{IBAN}\r\n:28C:1/1\r\n:60F:C261110EUR1000,00\r\n"
          ":61:2611101110C161,400001NTRFREF1//BANKREF1\r\n:86:six decimals\r\n"
          ":61:2611101110C20,00NTRFREF2//BANKREF2\r\n:86:fine\r\n"
-         ":62F:C261110EUR1181,400001\r\n-").format(iban=IBAN).encode()
+         ":62F:C261110EUR1181,400001\r\n-").encode()
 
 
 def _event(event_id: str, amount: str, occurred_at: str = "2026-11-10T10:00:00Z") -> str:

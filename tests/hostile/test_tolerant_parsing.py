@@ -19,10 +19,10 @@ def _warnings(wh, name: str) -> list[str]:
 
 
 def test_a_date_not_on_the_calendar_quarantines_that_mt940_entry_only(wh, landing):
-    mt940 = (":20:STMT-1\r\n:25:{iban}\r\n:28C:1/1\r\n:60F:C261110EUR1000,00\r\n"
+    mt940 = (f":20:STMT-1\r\n:25:{IBAN}\r\n:28C:1/1\r\n:60F:C261110EUR1000,00\r\n"
              ":61:2611311131C161,40NTRFREF1//BANKREF1\r\n:86:31 November\r\n"
              ":61:2611101110C20,00NTRFREF2//BANKREF2\r\n:86:fine\r\n"
-             ":62F:C261110EUR1181,40\r\n-").format(iban=IBAN).encode()
+             ":62F:C261110EUR1181,40\r\n-").encode()
     land(landing, "statements", "nov31.sta", mt940)
 
     result = load_statement_files(wh, landing)

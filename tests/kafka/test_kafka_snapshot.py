@@ -19,7 +19,9 @@ from recon_pipeline.events.kafka.land import iter_landed_messages, landed_range_
 from recon_pipeline.events.kafka.plan import OffsetRange, SnapshotPlan, plan_snapshot, ranges_from_json
 from recon_pipeline.events.kafka.read import read_range
 from recon_pipeline.events.model import EventRejected, parse_event
+from recon_pipeline.settings import KafkaSettings, load_settings
 from recon_pipeline.sources.kafka import land_planned_ranges, snapshot_topics
+from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.kafka_ledger import (
     LedgerGap,
     ensure_ledger,
@@ -27,8 +29,6 @@ from recon_pipeline.warehouse.kafka_ledger import (
     record_range,
     recorded_end,
 )
-from recon_pipeline.settings import KafkaSettings, load_settings
-from recon_pipeline.warehouse.connection import open_warehouse
 from sensors.kafka_sensor import NOT_CONFIGURED, RANGES_TAG, build_kafka_sensor
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

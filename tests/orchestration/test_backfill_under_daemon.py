@@ -15,8 +15,8 @@ import pytest
 import yaml
 from dagster import AssetKey, DagsterRunStatus, RunsFilter
 
-from recon_pipeline.settings import load_settings
 from recon_pipeline.scenario.generator import generate_scenario
+from recon_pipeline.settings import load_settings
 from recon_pipeline.warehouse.connection import open_warehouse
 from tests.orchestration.services import (
     BIN,

@@ -36,7 +36,7 @@ def _finished(instance, tags: dict[str, str]):
 
 
 def test_the_inbox_sensor_and_the_close_schedule_tick_under_the_daemon_on_postgres(tmp_path, monkeypatch):
-    now = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     fire_at = now + dt.timedelta(minutes=10)          # time to load the code and start both
     cutoff = fire_at - dt.timedelta(hours=6)
     home = tmp_path / "home"
@@ -56,7 +56,7 @@ def test_the_inbox_sensor_and_the_close_schedule_tick_under_the_daemon_on_postgr
                 started = subprocess.run([str(BIN / "dagster"), kind, "start", name, "-w", "workspace.yaml"],
                                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
                 assert started.returncode == 0, started.stdout + started.stderr
-            assert dt.datetime.now(dt.timezone.utc) < fire_at, "starting took longer than the time to the tick"
+            assert dt.datetime.now(dt.UTC) < fire_at, "starting took longer than the time to the tick"
 
             inbox = home / "inbox" / "statements"
             inbox.mkdir(parents=True, exist_ok=True)

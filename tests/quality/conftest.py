@@ -28,7 +28,7 @@ DAYS = 9                              # ... to Tuesday 2026-11-10
 LAST = START + dt.timedelta(days=DAYS - 1)
 PER_DAY = 40
 SEED = 11
-NOW_AFTER_SCENARIO = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
+NOW_AFTER_SCENARIO = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 
 DE = ACCOUNT_A.iban                   # camt.053
 NL = ACCOUNT_B.iban                   # MT940
@@ -63,7 +63,7 @@ class Mt940:
     tail: list[str]
 
     @classmethod
-    def read(cls, path: Path) -> "Mt940":
+    def read(cls, path: Path) -> Mt940:
         lines = path.read_bytes().decode("ascii").split("\r\n")
         while lines and not lines[-1]:
             lines.pop()

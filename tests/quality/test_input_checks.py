@@ -82,7 +82,7 @@ def test_event_in_the_future_blocks(dq_home):
     ])
     dq_home.load()
     # Checked at 22:30 on the day (the generated events of the day all lie before 22:00).
-    now = dt.datetime.combine(LAST, dt.time(22, 30), tzinfo=dt.timezone.utc)
+    now = dt.datetime.combine(LAST, dt.time(22, 30), tzinfo=dt.UTC)
     report = dq_home.check(LAST, now=now)
     result = failing(report, "events_occurred_at_not_in_future")
     assert result.blocks and result.failing_keys == ["evt-future"]

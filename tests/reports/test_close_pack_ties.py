@@ -141,7 +141,7 @@ def test_the_proof_lines_add_up_on_the_sheet(pack_week):
              "Adjustments (in our books only)"]
     for acct in accounts:
         def v(line):
-            return money(proof[(acct, line)]["amount"])
+            return money(proof[(acct, line)]["amount"])  # noqa: B023 - used within the iteration
         assert v("Statement movements (bank)") - v("Books movements") == v("Difference (bank − books)")
         assert v("Difference (bank − books)") - sum(v(i) for i in items) == v("Unexplained difference") == 0
 

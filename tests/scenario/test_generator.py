@@ -32,7 +32,7 @@ from recon_pipeline.scenario.generator import (
     make_iban,
 )
 from recon_pipeline.scenario.writers import Entry, Party, StatementDoc
-from recon_pipeline.scenario.writers.mt940 import write_mt940, wrap_86
+from recon_pipeline.scenario.writers.mt940 import wrap_86, write_mt940
 
 START = dt.date(2026, 11, 9)
 NS = {"c": "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"}

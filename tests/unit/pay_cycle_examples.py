@@ -113,7 +113,7 @@ WINDOWS = [
 
 
 def utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 def cutoff(text: str) -> dt.time:

@@ -2,9 +2,8 @@
 and an amount is stored as the decimal it is, to the cent."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 import zipfile
+from decimal import Decimal
 
 from openpyxl import Workbook, load_workbook
 

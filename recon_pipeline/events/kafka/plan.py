@@ -7,8 +7,9 @@ in a run key and run tags, and any process can land it later with exactly the sa
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from recon_pipeline.events.kafka.client import KafkaSnapshotError, connect, log, new_consumer
 from recon_pipeline.events.kafka.read import find_ends
@@ -36,7 +37,7 @@ class OffsetRange:
         return {"topic": self.topic, "partition": self.partition, "start": self.start, "end": self.end}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "OffsetRange":
+    def from_dict(cls, data: Mapping[str, Any]) -> OffsetRange:
         return cls(str(data["topic"]), int(data["partition"]), int(data["start"]), int(data["end"]))
 
 
@@ -93,13 +94,13 @@ class SnapshotPlan:
         return json.dumps(self.to_dict(), separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SnapshotPlan":
+    def from_dict(cls, data: Mapping[str, Any]) -> SnapshotPlan:
         return cls(tuple(ranges_from_json(data.get("ranges", []))),
                    {str(k): int(v) for k, v in (data.get("ends") or {}).items()},
                    tuple(data.get("missing_topics") or ()))
 
     @classmethod
-    def from_json(cls, text: str) -> "SnapshotPlan":
+    def from_json(cls, text: str) -> SnapshotPlan:
         return cls.from_dict(json.loads(text))
 
 

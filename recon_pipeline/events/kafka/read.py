@@ -8,7 +8,8 @@ EOF event, never the broker's high watermark (which tansu gets wrong).
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, TIMESTAMP_NOT_AVAILABLE, KafkaError, TopicPartition
 
@@ -113,7 +114,7 @@ def read_range(settings: KafkaSettings, topic: str, partition: int, start: int, 
         consumer.assign([TopicPartition(topic, int(partition), int(start))])
         expected = start
         for msg, is_eof in _poll(consumer, state, settings,
-                                 lambda: f"reading {topic}/{partition} at offset {expected}"):
+                                 lambda: f"reading {topic}/{partition} at offset {expected}"):  # noqa: B023 - the offset reached so far
             offset = msg.offset()
             if is_eof:
                 if offset >= end:

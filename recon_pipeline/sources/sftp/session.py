@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import paramiko
 
@@ -88,7 +89,7 @@ class Session:
             if transport is not None:
                 transport.close()
 
-    def _deadline_error(self, what: str) -> "SftpUnavailable":
+    def _deadline_error(self, what: str) -> SftpUnavailable:
         return SftpUnavailable(f"{what} on {host_label(self.settings)} stopped: the pull's deadline of "
                                f"{self.deadline:g}s passed (the rest waits for the next pull)")
 

@@ -8,8 +8,9 @@ plain JSON, so whoever keeps them between pulls can store them as they are.
 from __future__ import annotations
 
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import paramiko
 
