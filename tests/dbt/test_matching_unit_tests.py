@@ -1,11 +1,12 @@
 """The dbt unit tests of the matching models, run through pytest (issue 5: a dbt unit test for
 every rule and every cardinality).
 
-The unit tests themselves live in ``dbt_project/models/intermediate/_matching_unit_tests.yml``.
+The unit tests themselves live in the yml beside the model each tests
+(``dbt_project/models/<layer>/<model>.yml``, conventions in ``models/intermediate/README.md``).
 This module runs them with dbt against a throwaway DuckDB warehouse and reports each one as a
 pytest item, so a failure names the behaviour and shows dbt's diff. It also checks the YAML:
 every enabled rule of ``seeds/matching_rules.csv`` must be demonstrated by a unit test (a new
-rule without one fails the suite), the rules fixture must equal the seed, and every
+rule without one fails the suite), the rules fixture must be the seed itself, and every
 cardinality (1:1, 1:N, N:1, return, duplicate) must be covered.
 
 Unit tests tagged ``known_model_bug`` describe behaviour the models get wrong today; they are
@@ -20,7 +21,6 @@ import re
 import subprocess
 import sys
 from collections import defaultdict
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +29,13 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO / "dbt_project"
-UNIT_TESTS_PATH = "models/intermediate/_matching_unit_tests.yml"
-UNIT_TESTS_YML = PROJECT_DIR / UNIT_TESTS_PATH
-# Unit tests of other models, run in the same dbt invocation (CONTRACT §6).
-OTHER_UNIT_TESTS_PATHS = ("models/intermediate/_internal_consistency_unit_tests.yml",)
+MODELS_DIR = PROJECT_DIR / "models"
+# Every model yml holding unit tests: the matching stages' and the other models' (CONTRACT §6),
+# run in one dbt invocation.
+UNIT_TEST_YMLS = sorted(p for p in MODELS_DIR.rglob("*.yml")
+                        if "unit_tests" in (yaml.safe_load(p.read_text(encoding="utf-8")) or {}))
 RULES_CSV = PROJECT_DIR / "seeds" / "matching_rules.csv"
+RULES_FIXTURE = PROJECT_DIR / "tests" / "fixtures" / "matching_rules_seed.csv"
 KNOWN_BUG_TAG = "known_model_bug"
 DBT = Path(sys.executable).with_name("dbt")
 DBT_TIMEOUT_SECONDS = 600
@@ -44,8 +46,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # ----- the YAML ---------------------------------------------------------------------------
 def _load_unit_tests() -> list[dict[str, Any]]:
     tests = []
-    for path in (UNIT_TESTS_PATH, *OTHER_UNIT_TESTS_PATHS):
-        doc = yaml.safe_load((PROJECT_DIR / path).read_text(encoding="utf-8")) or {}
+    for path in UNIT_TEST_YMLS:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         tests.extend(doc.get("unit_tests") or [])
     return tests
 
@@ -70,11 +72,6 @@ WORKING_TESTS = [t for t in UNIT_TESTS if not _is_known_bug(t)]
 def _enabled_rules() -> list[dict[str, str]]:
     with RULES_CSV.open(newline="", encoding="utf-8") as fh:
         return [r for r in csv.DictReader(fh) if r["enabled"].strip().lower() == "true"]
-
-
-def _all_rules() -> list[dict[str, str]]:
-    with RULES_CSV.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 # ----- running dbt ------------------------------------------------------------------------
@@ -132,7 +129,7 @@ def unit_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str
     if build.returncode != 0:
         pytest.fail(f"dbt build --empty of the tested models failed:\n{_tail(build.stdout + build.stderr)}")
 
-    selected = [f"test_type:unit,path:{path}" for path in (UNIT_TESTS_PATH, *OTHER_UNIT_TESTS_PATHS)]
+    selected = [f"test_type:unit,path:{path.relative_to(PROJECT_DIR).as_posix()}" for path in UNIT_TEST_YMLS]
     run = _run_dbt(["test", "--select", *selected, *common], env, tmp)
     results_file = tmp / "target" / "run_results.json"
     if not results_file.exists():
@@ -195,40 +192,26 @@ def test_every_enabled_rule_has_a_unit_test() -> None:
     missing = [r["rule_id"] for r in _enabled_rules() if r["rule_id"] not in demonstrated]
     assert not missing, (
         f"enabled matching rules without a dbt unit test expecting a link by them: {missing}; "
-        f"add one to {UNIT_TESTS_PATH}")
+        f"add one to the yml of the matching stage that applies the rule (models/intermediate/int_links_*.yml)")
 
 
-def _normalised(value: Any) -> Any:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip()
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    try:
-        return Decimal(text).normalize()
-    except ArithmeticError:
-        return text
+def test_matching_rules_fixture_is_the_seed() -> None:
+    """Every unit test that gives matching_rules reads the real seed, so the rules live once.
 
-
-def test_matching_rules_fixture_matches_the_seed() -> None:
-    """The rules the unit tests give as rows are the real seed's rules, value for value."""
-    seed = {r["rule_id"]: r for r in _all_rules()}
-    fixtures = [(t["name"], given["rows"]) for t in UNIT_TESTS for given in t.get("given") or []
-                if given.get("input", "").replace('"', "'") == "ref('matching_rules')"
-                and given.get("rows") is not None]
-    assert fixtures, "no unit test gives matching_rules rows"
-    for test_name, rows in fixtures:
-        assert sorted(r["rule_id"] for r in rows) == sorted(seed), (
-            f"{test_name}: matching_rules fixture rules differ from {RULES_CSV.name}")
-        for row in rows:
-            expected = seed[row["rule_id"]]
-            for column, value in row.items():
-                assert column in expected, f"{test_name}: {column} is not a column of the seed"
-                assert _normalised(value) == _normalised(expected[column]), (
-                    f"{test_name}: {row['rule_id']}.{column} is {value!r} in the fixture but "
-                    f"{expected[column]!r} in {RULES_CSV.name}; update the &matching_rules rows")
+    dbt cannot take the seed itself as a fixture (a dict fixture read from a seed keeps empty
+    cells as '' and fails the decimal cast); a csv fixture turns empty cells into nulls, so
+    tests/fixtures/matching_rules_seed.csv is a link to seeds/matching_rules.csv, not a copy.
+    """
+    assert RULES_FIXTURE.resolve() == RULES_CSV.resolve(), (
+        f"{RULES_FIXTURE} must be a link to {RULES_CSV}, not a copy of it")
+    givens = [(t["name"], given) for t in UNIT_TESTS for given in t.get("given") or []
+              if given.get("input", "").replace('"', "'") == "ref('matching_rules')"]
+    assert givens, "no unit test gives matching_rules"
+    for test_name, given in givens:
+        assert (given.get("format"), given.get("fixture"), given.get("rows")) == (
+            "csv", RULES_FIXTURE.stem, None), (
+            f"{test_name}: give ref('matching_rules') as `format: csv, fixture: {RULES_FIXTURE.stem}` "
+            f"(the seed), not as rows")
 
 
 def _cardinalities(test: dict[str, Any]) -> set[str]:
@@ -269,7 +252,7 @@ def test_every_cardinality_is_covered() -> None:
         for cardinality in _cardinalities(t):
             covered[cardinality].append(t["name"])
     missing = [c for c in ("1:1", "1:N", "N:1", "return", "duplicate") if c not in covered]
-    assert not missing, f"cardinalities without a dbt unit test in {UNIT_TESTS_PATH}: {missing}"
+    assert not missing, f"cardinalities without a dbt unit test in models/intermediate/*.yml: {missing}"
 
 
 def test_unit_test_names_are_unique() -> None:
