@@ -26,6 +26,7 @@ from recon_pipeline.sources.local_inbox import scan_inbox
 from recon_pipeline.warehouse.connection import open_warehouse
 from recon_pipeline.warehouse.load_events import load_event_files
 from recon_pipeline.warehouse.load_statements import load_statement_files
+from recon_pipeline.warehouse.source_tables import ensure_source_tables
 
 KINDS = sorted(DEFAULT_KIND_WEIGHTS)
 
@@ -70,6 +71,7 @@ def test_generated_scenarios_reconcile_exactly_to_their_truth(seed, days, per_da
         with open_warehouse(settings) as wh:
             load_statement_files(wh, landing)
             load_event_files(wh, landing)
+            ensure_source_tables(wh)   # the ops tables the models read (the pipeline's gate creates them)
         build_cycles_in_process(home, scenario.cycles)
         # dbt-duckdb keeps its connection open in this process: open ours the same way
         with open_warehouse(settings) as wh:

@@ -193,8 +193,10 @@ def test_the_quality_definitions_load_next_to_the_ingestion_assets(recon_env):
                        asset_checks=quality_checks, resources={"recon": recon_resource(settings)})
     graph = defs.resolve_asset_graph()
     assert graph.get(CYCLE_INPUTS_KEY).partitions_def == partitions
+    # what a cycle reads from outside it: the raw tables and the operators' decisions
     assert set(graph.get(CYCLE_INPUTS_KEY).parent_keys) == {AssetKey(["raw_bank_statements"]),
-                                                              AssetKey(["raw_payment_events"])}
+                                                              AssetKey(["raw_payment_events"]),
+                                                              AssetKey(["operator_decisions"])}
     specs = {s.name: s for s in quality_assets[0].check_specs}
     for definition in input_check_definitions():
         assert specs[definition.check_name].blocking == (definition.severity == "blocking")
