@@ -34,6 +34,7 @@ from pathlib import Path
 
 from recon_pipeline.audit.pipeline_actions import audit_offsets_landed
 from recon_pipeline.warehouse.connection import Warehouse
+from recon_pipeline.warehouse.raw_schema import create_tables
 
 LEDGER_TABLE = "raw.kafka_offset_ledger"
 
@@ -44,10 +45,7 @@ class LedgerGap(RuntimeError):
 
 def ensure_ledger(wh: Warehouse) -> None:
     """Create ``raw.kafka_offset_ledger`` if missing (safe to call on every run)."""
-    wh.execute("create schema if not exists raw")
-    wh.execute(
-        f"""
-        create table if not exists {LEDGER_TABLE} (
+    create_tables(wh, "raw", {LEDGER_TABLE: """
             topic varchar not null,
             "partition" integer not null,
             start_offset bigint not null,
@@ -56,9 +54,7 @@ def ensure_ledger(wh: Warehouse) -> None:
             recorded_at timestamp not null,
             run_id varchar,
             primary key (topic, "partition", start_offset, end_offset)
-        )
-        """
-    )
+    """})
 
 
 def recorded_end(wh: Warehouse, topic: str, partition: int) -> int:

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from recon_pipeline.warehouse.connection import Warehouse
+from recon_pipeline.warehouse.raw_schema import create_tables
 
 LOOKS_TABLE = "raw.sftp_looks"
 _COLUMNS = ["source", "remote_name", "size", "mtime", "since", "sha256"]
@@ -24,10 +25,7 @@ _COLUMNS = ["source", "remote_name", "size", "mtime", "since", "sha256"]
 
 def ensure_looks_table(wh: Warehouse) -> None:
     """Create ``raw.sftp_looks`` if missing (safe to call on every pull)."""
-    wh.execute("create schema if not exists raw")
-    wh.execute(
-        f"""
-        create table if not exists {LOOKS_TABLE} (
+    create_tables(wh, "raw", {LOOKS_TABLE: """
             source varchar not null,
             remote_name varchar not null,
             size bigint not null,
@@ -35,9 +33,7 @@ def ensure_looks_table(wh: Warehouse) -> None:
             since double precision not null,
             sha256 varchar,
             primary key (source, remote_name)
-        )
-        """
-    )
+    """})
 
 
 def read_looks(wh: Warehouse, source: str) -> dict[str, dict[str, Any]]:
