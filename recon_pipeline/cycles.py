@@ -31,20 +31,50 @@ def _closing_day(cycle: dt.date, cutoff: dt.time) -> dt.date:
 def cycle_window_utc(cycle: dt.date, timezone: str, cutoff: dt.time) -> tuple[dt.datetime, dt.datetime]:
     """Half-open UTC window of a pay cycle: from the cut-off on the day before to the cut-off
     on the cycle day (midnight to midnight with the default 00:00 cut-off)."""
-    tz = ZoneInfo(timezone)
     closing = _closing_day(cycle, cutoff)
-    start = dt.datetime.combine(closing - dt.timedelta(days=1), cutoff, tzinfo=tz)
-    end = dt.datetime.combine(closing, cutoff, tzinfo=tz)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+    return (_cutoff_instant(closing - dt.timedelta(days=1), timezone, cutoff),
+            _cutoff_instant(closing, timezone, cutoff))
 
 
 def cycle_of(instant: dt.datetime, timezone: str, cutoff: dt.time) -> dt.date:
     """The pay cycle an instant belongs to (the inverse of ``cycle_window_utc``): its local
-    day, or the next day once the local clock has reached a cut-off other than 00:00."""
-    local = instant.astimezone(ZoneInfo(timezone))
-    if cutoff != dt.time(0, 0) and local.time().replace(tzinfo=None) >= cutoff:
-        return local.date() + dt.timedelta(days=1)
-    return local.date()
+    day, or the next day once the local clock has reached a cut-off other than 00:00 on it
+    (in a repeated hour, the clock reached it on the first pass already)."""
+    local_day = instant.astimezone(ZoneInfo(timezone)).date()
+    if cutoff != dt.time(0, 0) and instant >= _cutoff_instant(local_day, timezone, cutoff):
+        return local_day + dt.timedelta(days=1)
+    return local_day
+
+
+def _cutoff_instant(day: dt.date, timezone: str, cutoff: dt.time) -> dt.datetime:
+    """The first instant of the local ``day`` at which the clock shows ``cutoff`` or later.
+
+    On most days that is simply the cut-off. When the clocks go back and the cut-off falls in
+    the repeated hour, it is its first pass: the clock has shown the cut-off, the cycle is
+    closed. When the clocks go forward over the cut-off (02:30 on a night that jumps from 02:00
+    to 03:00), the cut-off never shows: the cycle closes at the jump, the first instant at
+    which the clock is past it. ``zoneinfo`` resolves such wall times by ``fold``, both of
+    which miss the jump, so it is found between the two readings (transitions fall on whole
+    seconds).
+    """
+    tz = ZoneInfo(timezone)
+    readings = sorted(dt.datetime.combine(day, cutoff, tzinfo=tz).replace(fold=f).astimezone(dt.UTC) for f in (0, 1))
+    earliest, latest = readings
+
+    def reached(instant: dt.datetime) -> bool:
+        local = instant.astimezone(tz)
+        return local.date() > day or (local.date() == day and local.time().replace(tzinfo=None) >= cutoff)
+
+    if reached(earliest):
+        return earliest
+    low, high = 0, int((latest - earliest).total_seconds())      # not reached at low, reached at high
+    while high - low > 1:
+        middle = (low + high) // 2
+        if reached(earliest + dt.timedelta(seconds=middle)):
+            high = middle
+        else:
+            low = middle
+    return earliest + dt.timedelta(seconds=high)
 
 
 def parse_cycle(value: str) -> dt.date:

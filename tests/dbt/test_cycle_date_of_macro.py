@@ -8,6 +8,7 @@ call it. Postgres must be up on 127.0.0.1:5432: the test fails, it does not skip
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -18,7 +19,8 @@ import duckdb
 import psycopg
 import pytest
 
-from tests.unit.pay_cycle_examples import AMS, EXAMPLES, cutoff_minutes
+from recon_pipeline.cycles import cycle_of
+from tests.unit.pay_cycle_examples import AMS, EXAMPLES, cutoff, cutoff_minutes
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT = Path(sys.executable).with_name("dbt")
@@ -28,11 +30,12 @@ VARS_ZONE, VARS_CUTOFF = AMS, "17:00"          # what the run's vars say, for th
 COMBOS = sorted({(e.zone, e.cutoff) for e in EXAMPLES})
 
 
-def _compile(target: str, tmp: Path) -> str:
+def _compile(target: str, tmp: Path, combos=COMBOS, source: str = "examples", with_vars: bool = True) -> str:
     columns = [f"{{{{ cycle_date_of('ts', '{zone}', {cutoff_minutes(cut)}) }}}} as c{i}"
-               for i, (zone, cut) in enumerate(COMBOS)]
-    columns.append("{{ cycle_date_of('ts') }} as c_vars")
-    inline = "select i, " + ", ".join(columns) + " from examples"
+               for i, (zone, cut) in enumerate(combos)]
+    if with_vars:
+        columns.append("{{ cycle_date_of('ts') }} as c_vars")
+    inline = "select i, ts, " + ", ".join(columns) + f" from {source}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECON_")}
     env.update(RECON_DBT_TARGET=target, RECON_DUCKDB_PATH=str(tmp / "compile.duckdb"),
                RECON_PG_DATABASE="postgres", DBT_SEND_ANONYMOUS_USAGE_STATS="false")
@@ -56,7 +59,7 @@ def _check(rows: list[tuple]) -> None:
     wrong = []
     for i, e in enumerate(EXAMPLES):
         row = by_index[i]
-        got = row[1 + COMBOS.index((e.zone, e.cutoff))].isoformat()
+        got = row[2 + COMBOS.index((e.zone, e.cutoff))].isoformat()
         if got != e.cycle:
             wrong.append(f"{e.zone} cut-off {e.cutoff} at {e.utc} UTC ({e.why}): got {got}, want {e.cycle}")
         if (e.zone, e.cutoff) == (VARS_ZONE, VARS_CUTOFF) and row[-1].isoformat() != e.cycle:
@@ -78,3 +81,35 @@ def test_the_postgres_macro_places_every_worked_example_in_its_cycle(tmp_path):
         pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({str(exc).splitlines()[0]})")
     with con:
         _check(con.execute(sql).fetchall())
+
+
+# Zones whose clocks change by an hour, by half an hour (Lord Howe), at midnight (Santiago: back
+# from 00:00 to 23:00 in April, so a 23:30 cut-off lies in its repeated hour), east and west of
+# UTC; cut-offs on every half hour the transitions touch.
+SWEEP_ZONES = ("Europe/Amsterdam", "America/New_York", "Australia/Lord_Howe", "America/Santiago", "Asia/Tokyo")
+SWEEP_CUTOFFS = ("00:30", "01:00", "01:30", "02:00", "02:30", "03:00", "17:00", "23:00", "23:30")
+SWEEP_DAYS = (("2026-03-06", "2026-03-10"), ("2026-03-27", "2026-03-31"), ("2026-04-03", "2026-04-07"),
+              ("2026-09-04", "2026-09-08"), ("2026-10-02", "2026-10-06"), ("2026-10-23", "2026-10-27"),
+              ("2026-10-30", "2026-11-03"))
+
+
+def test_the_duckdb_macro_agrees_with_the_python_rule_around_every_clock_change(tmp_path):
+    """Every five minutes over the days around 2026's clock changes in five zones: the SQL and
+    the Python rule (pinned above by hand) place each instant in the same cycle."""
+    combos = [(zone, cut) for zone in SWEEP_ZONES for cut in SWEEP_CUTOFFS]
+    series = " union all ".join(
+        f"select * from generate_series(timestamp '{a} 00:00:00', timestamp '{b} 00:00:00', interval '5 minutes') g(ts)"
+        for a, b in SWEEP_DAYS)
+    sql = f"with sweep as (select row_number() over (order by ts) as i, ts from ({series})) "
+    sql += _compile("duckdb", tmp_path, combos=combos, source="sweep", with_vars=False)
+    with duckdb.connect() as con:
+        rows = con.execute(sql).fetchall()
+    wrong = []
+    for row in rows:
+        instant = row[1].replace(tzinfo=dt.UTC)
+        for k, (zone, cut) in enumerate(combos):
+            want = cycle_of(instant, zone, cutoff(cut))
+            if row[2 + k] != want:
+                wrong.append(f"{zone} cut-off {cut} at {row[1]} UTC: SQL {row[2 + k]}, Python {want}")
+    assert len(rows) > 5000
+    assert not wrong, f"{len(wrong)} disagreements, first: " + "\n".join(wrong[:10])

@@ -4,7 +4,8 @@ zones' published offsets, never computed by the code under test.
 Cycle D runs from the cut-off on D-1 up to, not including, the cut-off on D; with a 00:00
 cut-off it is the calendar day. Each example is a UTC instant and the cycle it belongs to, one
 second either side of a cut-off, in zones east (Amsterdam, Tokyo) and west (New York) of UTC,
-with cut-offs 00:00, 17:00, 23:00 and 23:30, across both daylight-saving changes of 2026:
+with cut-offs 00:00, 17:00, 23:00 and 23:30, across both daylight-saving changes of 2026
+(and cut-offs inside the skipped and the repeated hour):
 Europe (29 March, 25 October, at 01:00 UTC) and the US (8 March at 07:00 UTC, 1 November at
 06:00 UTC). The same table is run against ``recon_pipeline.cycles`` and against the
 ``cycle_date_of`` dbt macro on DuckDB and on Postgres.
@@ -70,6 +71,25 @@ EXAMPLES = [
     Example(AMS, "00:00", "2026-10-25 00:30:00", "2026-10-25", "02:30 CEST, first pass"),
     Example(AMS, "00:00", "2026-10-25 01:30:00", "2026-10-25", "02:30 CET, second pass"),
     Example(AMS, "00:00", "2026-10-25 22:59:59", "2026-10-25", "23:59:59 CET"),
+    # A cut-off inside the hour that is skipped or repeated. The cycle closes when the clock first
+    # shows the cut-off or later: at the jump when the clocks go forward over it (02:30 never
+    # shows on 29 March in Amsterdam), at its first pass when they go back.
+    Example(AMS, "02:30", "2026-03-28 01:29:59", "2026-03-28", "02:29:59 CET the day before"),
+    Example(AMS, "02:30", "2026-03-28 01:30:00", "2026-03-29", "02:30:00 CET the day before"),
+    Example(AMS, "02:30", "2026-03-29 00:59:59", "2026-03-29", "01:59:59 CET, the clock not yet at 02:30"),
+    Example(AMS, "02:30", "2026-03-29 01:00:00", "2026-03-30", "03:00:00 CEST: the clock jumped over 02:30"),
+    Example(AMS, "02:30", "2026-03-29 01:29:59", "2026-03-30", "03:29:59 CEST, though 02:30 CET would be 01:30 UTC"),
+    Example(AMS, "02:30", "2026-10-25 00:29:59", "2026-10-25", "02:29:59 CEST, first pass"),
+    Example(AMS, "02:30", "2026-10-25 00:30:00", "2026-10-26", "02:30:00 CEST, first pass: the cut-off shows"),
+    Example(AMS, "02:30", "2026-10-25 01:10:00", "2026-10-26", "02:10 CET, second pass: the clock showed 02:30 already"),
+    Example(AMS, "02:30", "2026-10-25 01:30:00", "2026-10-26", "02:30 CET, second pass"),
+    Example(AMS, "02:30", "2026-10-26 01:29:59", "2026-10-26", "02:29:59 CET the day after"),
+    Example(NYC, "02:30", "2026-03-08 06:59:59", "2026-03-08", "01:59:59 EST, a second before the jump"),
+    Example(NYC, "02:30", "2026-03-08 07:00:00", "2026-03-09", "03:00:00 EDT: the clock jumped over 02:30"),
+    Example(NYC, "01:30", "2026-11-01 05:29:59", "2026-11-01", "01:29:59 EDT, first pass"),
+    Example(NYC, "01:30", "2026-11-01 05:30:00", "2026-11-02", "01:30:00 EDT, first pass: the cut-off shows"),
+    Example(NYC, "01:30", "2026-11-01 06:15:00", "2026-11-02", "01:15 EST, second pass: the clock showed 01:30 already"),
+    Example(NYC, "01:30", "2026-11-01 06:45:00", "2026-11-02", "01:45 EST, second pass"),
     # The US springs forward on 8 March 2026 at 07:00 UTC (02:00 EST -> 03:00 EDT).
     Example(NYC, "17:00", "2026-03-07 21:59:59", "2026-03-07", "16:59:59 EST the day before"),
     Example(NYC, "17:00", "2026-03-07 22:00:00", "2026-03-08", "17:00:00 EST the day before"),
@@ -106,6 +126,11 @@ WINDOWS = [
     Window(AMS, "00:00", "2026-10-25", "2026-10-24 22:00:00", "2026-10-25 23:00:00"),   # 25 h
     Window(NYC, "17:00", "2026-03-08", "2026-03-07 22:00:00", "2026-03-08 21:00:00"),   # 23 h
     Window(NYC, "17:00", "2026-11-01", "2026-10-31 21:00:00", "2026-11-01 22:00:00"),   # 25 h
+    Window(AMS, "02:30", "2026-03-29", "2026-03-28 01:30:00", "2026-03-29 01:00:00"),   # 23.5 h, ends at the jump
+    Window(AMS, "02:30", "2026-03-30", "2026-03-29 01:00:00", "2026-03-30 00:30:00"),   # 23.5 h
+    Window(AMS, "02:30", "2026-10-25", "2026-10-24 00:30:00", "2026-10-25 00:30:00"),   # ends at the first pass
+    Window(AMS, "02:30", "2026-10-26", "2026-10-25 00:30:00", "2026-10-26 01:30:00"),   # 25 h
+    Window(NYC, "01:30", "2026-11-02", "2026-11-01 05:30:00", "2026-11-02 06:30:00"),   # 25 h
     Window(NYC, "23:30", "2026-03-09", "2026-03-09 03:30:00", "2026-03-10 03:30:00"),
     Window(TYO, "23:30", "2026-11-10", "2026-11-09 14:30:00", "2026-11-10 14:30:00"),
     Window(TYO, "00:00", "2026-11-09", "2026-11-08 15:00:00", "2026-11-09 15:00:00"),

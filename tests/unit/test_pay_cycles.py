@@ -49,6 +49,22 @@ def test_windows_tile_the_timeline_across_both_daylight_saving_changes(tz, cut):
             assert end == next_start, (tz, cut, day)
 
 
+@pytest.mark.parametrize("tz", ["Europe/Amsterdam", "America/New_York", "Australia/Lord_Howe", "America/Santiago"])
+@pytest.mark.parametrize("cut", [dt.time(0, 30), dt.time(1, 30), dt.time(2, 0), dt.time(2, 30), dt.time(3, 0), dt.time(23, 30)])
+def test_every_instant_around_a_clock_change_lies_in_the_window_of_the_cycle_it_is_given(tz, cut):
+    """Cycle and window are one rule even when the cut-off is skipped or repeated: every five
+    minutes over the days around 2026's clock changes, the cycle an instant is given has a
+    window that holds it."""
+    for first in (dt.date(2026, 3, 6), dt.date(2026, 3, 27), dt.date(2026, 4, 3), dt.date(2026, 9, 4),
+                  dt.date(2026, 10, 2), dt.date(2026, 10, 23), dt.date(2026, 10, 30)):
+        instant = dt.datetime.combine(first, dt.time(0, 0), tzinfo=dt.UTC)
+        while instant < dt.datetime.combine(first + dt.timedelta(days=4), dt.time(0, 0), tzinfo=dt.UTC):
+            cycle = cycle_of(instant, tz, cut)
+            start, end = cycle_window_utc(cycle, tz, cut)
+            assert start <= instant < end, (tz, cut, instant, cycle, start, end)
+            instant += dt.timedelta(minutes=5)
+
+
 def test_dbt_vars_carry_the_half_open_window_and_settlement_window(tmp_path):
     settings = load_settings(environ={"RECON_HOME": str(tmp_path)})
     assert dbt_vars_for_cycle("2026-11-09", settings) == {
