@@ -93,17 +93,26 @@ SWEEP_DAYS = (("2026-03-06", "2026-03-10"), ("2026-03-27", "2026-03-31"), ("2026
               ("2026-10-30", "2026-11-03"))
 
 
-def test_the_duckdb_macro_agrees_with_the_python_rule_around_every_clock_change(tmp_path):
-    """Every five minutes over the days around 2026's clock changes in five zones: the SQL and
-    the Python rule (pinned above by hand) place each instant in the same cycle."""
+@pytest.mark.parametrize("target", ["duckdb", "postgres"])
+def test_the_macro_agrees_with_the_python_rule_around_every_clock_change(target, tmp_path):
+    """Every five minutes over the days around 2026's clock changes in five zones: the SQL on
+    each adapter and the Python rule (pinned above by hand) place each instant in the same cycle."""
     combos = [(zone, cut) for zone in SWEEP_ZONES for cut in SWEEP_CUTOFFS]
     series = " union all ".join(
-        f"select * from generate_series(timestamp '{a} 00:00:00', timestamp '{b} 00:00:00', interval '5 minutes') g(ts)"
+        f"select g.ts from generate_series(timestamp '{a} 00:00:00', timestamp '{b} 00:00:00', interval '5 minutes') g(ts)"
         for a, b in SWEEP_DAYS)
-    sql = f"with sweep as (select row_number() over (order by ts) as i, ts from ({series})) "
-    sql += _compile("duckdb", tmp_path, combos=combos, source="sweep", with_vars=False)
-    with duckdb.connect() as con:
-        rows = con.execute(sql).fetchall()
+    sql = f"with sweep as (select row_number() over (order by ts) as i, ts from ({series}) s) "
+    sql += _compile(target, tmp_path, combos=combos, source="sweep", with_vars=False)
+    if target == "duckdb":
+        with duckdb.connect() as con:
+            rows = con.execute(sql).fetchall()
+    else:
+        try:
+            con = psycopg.connect(ADMIN_URL, connect_timeout=5)
+        except psycopg.OperationalError as exc:
+            pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({str(exc).splitlines()[0]})")
+        with con:
+            rows = con.execute(sql).fetchall()
     wrong = []
     for row in rows:
         instant = row[1].replace(tzinfo=dt.UTC)
