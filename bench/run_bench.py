@@ -10,6 +10,9 @@ Every measured program runs as its own process and its peak memory is that proce
   month        30 days x 30 payments; each cycle vs the naive script over the whole month
   history      cycle `--history-days` vs cycle 2 at the same daily volume (cost must not grow)
   big          one cycle of N payments (target: < 10 min, < 4 GiB)
+  services     five cycles with our other services reporting every payment too (CONTRACT
+               §6: ledger, gateway; one of each internal break): what internal consistency
+               costs next to `five_cycles`, and every break found in its cycle
 
 Sizes: RECON_BENCH_SIZE=quick (default, minutes on an idle 2-core machine) or full (the
 issue's sizes: 200k/5 cycles, 30x30, cycle 60, 1,000,000 payments). `--only` picks scenarios.
@@ -37,8 +40,9 @@ GIB = 1024.0
 
 # (payments per day, days) per scenario; `big` is one day.
 SIZES = {
-    "quick": {"five_cycles": (2000, 5), "month": (30, 5), "history": (30, 8), "big": (20000, 1)},
-    "full": {"five_cycles": (41000, 5), "month": (30, 30), "history": (30, 60), "big": (1_000_000, 1)},
+    "quick": {"five_cycles": (2000, 5), "month": (30, 5), "history": (30, 8), "big": (20000, 1), "services": (2000, 5)},
+    "full": {"five_cycles": (41000, 5), "month": (30, 30), "history": (30, 60), "big": (1_000_000, 1),
+             "services": (41000, 5)},
 }
 
 
@@ -56,18 +60,30 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> dict:
             "returncode": stats["rc"], "stdout": proc.stdout, "stderr": proc.stderr[-2000:]}
 
 
-def generate(folder: Path, per_day: int, days: int):
+def generate(folder: Path, per_day: int, days: int, participants: bool = False):
     from recon_pipeline.scenario.generator import generate_scenario
 
-    return generate_scenario(folder, start=START, days=days, payments_per_day=per_day, seed=1)
+    return generate_scenario(folder, start=START, days=days, payments_per_day=per_day, seed=1,
+                             participants=participants)
 
 
-def fresh_home(work: Path, scenario_dir: Path) -> tuple[Path, dict[str, str]]:
+def fresh_home(work: Path, generated) -> tuple[Path, dict[str, str]]:
+    """A new RECON_HOME with the scenario in its inbox; participant services' events in a
+    folder each, tracked by the generator's internal_consistency section."""
+    from recon_pipeline.scenario.participants import config_yaml
+
     home = work / "home"
     for sub in ("statements", "events"):
-        shutil.copytree(scenario_dir / sub, home / "inbox" / sub, dirs_exist_ok=True)
+        shutil.copytree(generated.out_dir / sub, home / "inbox" / sub, dirs_exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECON_")}
     env.update(RECON_HOME=str(home), RECON_LOG_LEVEL="ERROR", PYTHONWARNINGS="ignore")
+    if generated.service_events_dirs:
+        folders = [home / "inbox" / "events"]
+        for folder in generated.service_events_dirs:
+            folders.append(home / "inbox" / f"events_{folder.name}")
+            shutil.copytree(folder, folders[-1])
+        (home / "recon.yaml").write_text(config_yaml(), encoding="utf-8")
+        env.update(RECON_CONFIG=str(home / "recon.yaml"), RECON_EVENTS_DIR=os.pathsep.join(map(str, folders)))
     return home, env
 
 
@@ -102,30 +118,36 @@ def per_cycle_seconds(home: Path) -> dict[str, float]:
     return dict(sorted(seconds.items()))
 
 
-def quality(home: Path, truth: dict) -> dict:
+def quality(home: Path, truth: dict, cycles: list[str]) -> dict:
     os.environ["RECON_HOME"] = str(home)
-    from recon_pipeline.scenario.evaluate import evaluate
+    from recon_pipeline.scenario.evaluate import evaluate, expected_internal_exceptions, internal_exceptions
     from recon_pipeline.settings import load_settings
     from recon_pipeline.warehouse.connection import open_warehouse
 
     with open_warehouse(load_settings(), read_only=True) as wh:
         q = evaluate(wh, truth)
-    return {"link_precision": round(q.precision, 4), "link_recall": round(q.recall, 4),
-            "status_mismatches": len(q.status_mismatches)}
+        figures = {"link_precision": round(q.precision, 4), "link_recall": round(q.recall, 4),
+                   "status_mismatches": len(q.status_mismatches)}
+        if truth.get("internal_consistency"):
+            expected, found = expected_internal_exceptions(truth, cycles), internal_exceptions(wh)
+            figures.update(internal_exception_rows_expected=len(expected),
+                           internal_exception_rows_missing=len(expected - found),
+                           internal_exception_rows_unexpected=len(found - expected))
+    return figures
 
 
 def scenario(name: str, per_day: int, days: int, work_root: Path) -> dict:
     work = work_root / name
     t0 = time.perf_counter()
-    generated = generate(work / "scenario", per_day, days)
+    generated = generate(work / "scenario", per_day, days, participants=name == "services")
     report: dict = {"payments_per_day": per_day, "days": days,
                     "payments": len(generated.truth["payments"]), "bank_lines": len(generated.truth["bank_lines"]),
                     "generate_seconds": round(time.perf_counter() - t0, 1)}
     report["naive"] = naive(work / "scenario")
-    home, env = fresh_home(work, work / "scenario")
+    home, env = fresh_home(work, generated)
     report["recon"] = recon_run(home, env, days)
     if "failed" not in report["recon"]:
-        report["recon"].update(quality(home, generated.truth))
+        report["recon"].update(quality(home, generated.truth, [c.isoformat() for c in generated.cycles]))
     return report
 
 
@@ -150,6 +172,11 @@ def judge(name: str, r: dict) -> dict:
     if name == "big":
         return {"recon_s": rec["seconds"], "naive_s": nav["seconds"], "peak_mib": rec["peak_mib"],
                 "met": rec["seconds"] < 600 and rec["peak_mib"] < 4 * GIB}
+    if name == "services":
+        exact = rec.get("internal_exception_rows_missing") == 0 and rec.get("internal_exception_rows_unexpected") == 0
+        return {"recon_s": rec["seconds"], "peak_mib": rec["peak_mib"],
+                "internal_exception_rows": rec.get("internal_exception_rows_expected"),
+                "every_break_in_its_cycle": exact, "met": exact and rec["peak_mib"] < 2 * GIB}
     return {}
 
 

@@ -88,3 +88,28 @@ def evaluate(wh: Warehouse, truth: dict[str, Any], as_of: dt.date | None = None)
             result.status_mismatches.append({"bank_line": line["bank_reference"], "kind": line["kind"],
                                              "want": want, "have": have})
     return result
+
+
+INTERNAL_TYPES = ("participant_missing", "late_report", "internal_amount_mismatch", "internal_status_mismatch")
+
+
+def expected_internal_exceptions(truth: dict[str, Any], cycles: list[str]) -> set[tuple[str, str, str, str, str]]:
+    """(cycle, type, payment, service, status) for every cycle an internal exception must show
+    in (CONTRACT §6): open from the cycle it is raised in, resolved in the cycle it resolves in."""
+    rows = set()
+    for p in truth.get("internal_consistency", {}).get("participants", []):
+        for e in p["exceptions"]:
+            for cycle in cycles:
+                if cycle < e["raised_cycle"] or (e["resolved_cycle"] and cycle > e["resolved_cycle"]):
+                    continue
+                status = "resolved" if cycle == e["resolved_cycle"] else "open"
+                rows.add((cycle, e["type"], p["payment_id"], p["service"], status))
+    return rows
+
+
+def internal_exceptions(wh: Warehouse) -> set[tuple[str, str, str, str, str]]:
+    """The same rows as the marts show them (``fct_exceptions``)."""
+    types = ", ".join(f"'{t}'" for t in INTERNAL_TYPES)
+    return {(str(r[0]), r[1], r[2], r[3], r[4]) for r in wh.fetchall(
+        "select pay_cycle, exception_type, payment_id, service, status from marts.fct_exceptions "
+        f"where exception_type in ({types})")}

@@ -18,13 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from recon_pipeline.scenario.evaluate import evaluate
+from recon_pipeline.scenario.evaluate import INTERNAL_TYPES, evaluate, expected_internal_exceptions, internal_exceptions
 from recon_pipeline.scenario.generator import generate_scenario
 from recon_pipeline.scenario.participants import config_yaml
 from tests.e2e.conftest import ReconHome, deliver, make_home
 
 START = dt.date(2026, 11, 9)
-INTERNAL_TYPES = ("participant_missing", "late_report", "internal_amount_mismatch", "internal_status_mismatch")
 
 
 @dataclass
@@ -68,23 +67,12 @@ def runs(tmp_path_factory) -> Runs:
 
 
 def _expected_rows(truth: dict, cycles: list[str]) -> set[tuple]:
-    """(cycle, type, payment, service, status) for every cycle an internal exception shows in."""
-    rows = set()
-    for p in truth["internal_consistency"]["participants"]:
-        for e in p["exceptions"]:
-            for cycle in cycles:
-                if cycle < e["raised_cycle"] or (e["resolved_cycle"] and cycle > e["resolved_cycle"]):
-                    continue
-                status = "resolved" if cycle == e["resolved_cycle"] else "open"
-                rows.add((cycle, e["type"], p["payment_id"], p["service"], status))
-    return rows
+    return expected_internal_exceptions(truth, cycles)
 
 
 def _internal_rows(home: ReconHome) -> set[tuple]:
     with home.warehouse() as wh:
-        return {(str(r[0]), r[1], r[2], r[3], r[4]) for r in wh.fetchall(
-            "select pay_cycle, exception_type, payment_id, service, status from marts.fct_exceptions "
-            f"where exception_type in {INTERNAL_TYPES}")}
+        return internal_exceptions(wh)
 
 
 def _behaviour(truth: dict, behaviour: str) -> dict:
