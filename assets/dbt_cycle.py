@@ -27,7 +27,7 @@ from orchestration.partitions import ONE_CYCLE_PER_RUN, PREVIOUS_CYCLE
 from orchestration.resources import Recon
 from recon_pipeline.cycles import dbt_vars_for_cycle
 from recon_pipeline.dbt_setup import apply_dbt_env, dbt_cycle_invocation, keep_partial_parse
-from recon_pipeline.warehouse.dbt_failures import failed_test_lines
+from recon_pipeline.warehouse.dbt_failures import dbt_error_line, errored_node_lines, failed_test_lines
 
 
 class ReconDbtTranslator(DagsterDbtTranslator):
@@ -87,15 +87,21 @@ def build_dbt_cycle_assets(partitions):
         yield from invocation.stream()
         keep_partial_parse(invocation.target_path)
         if not invocation.is_successful():
-            # Name the failing tests and their keys (dagster-dbt's error names neither).
+            # Name what dbt could not build and why, and the failing tests with their keys
+            # (dagster-dbt's error names none of them).
             try:
                 run_results = invocation.get_artifact("run_results.json")
             except Exception:  # noqa: BLE001 - dbt died before writing it: its own error is all there is
                 run_results = {}
-            with recon.warehouse() as wh:
-                failed = failed_test_lines(run_results, wh)
-            error = invocation.get_error()
-            raise Failure(description=" | ".join(failed) if failed else str(error or "dbt build failed"))
+            failed = errored_node_lines(run_results)
+            try:
+                with recon.warehouse() as wh:
+                    failed += failed_test_lines(run_results, wh)
+            except Exception:  # noqa: BLE001 - the warehouse is gone (the reason is above); name the tests anyway
+                failed += failed_test_lines(run_results, None)
+            if not failed:
+                failed = [dbt_error_line(str(invocation.get_error() or ""), invocation.process.returncode)]
+            raise Failure(description=" | ".join(failed))
 
     return _as_one_unit(reconcile_pay_cycle)
 

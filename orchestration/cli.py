@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import shutil
 import sys
@@ -156,11 +157,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_unraisable(unraisable) -> None:
+    logging.getLogger("recon").debug("ignored while cleaning up: %r in %r", unraisable.exc_value, unraisable.object)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if os.environ.get("RECON_LOG_LEVEL", "").upper() != "DEBUG":
         # Library deprecation and beta notices are for us, not for the person closing a cycle.
         warnings.simplefilter("ignore")
+        # Nor are "Exception ignored in <generator ...>" traces that Python prints while it
+        # cleans up after a failed run (dagster-dbt's event stream, cut off by a lost
+        # connection): the one-line reason above them is what the operator acts on.
+        sys.unraisablehook = _quiet_unraisable
     try:
         settings = load_settings(args.config)
         if args.command == "inspect":

@@ -270,8 +270,10 @@ def first_error(outcome) -> str:
                 error = error.cause
             if error is not None:
                 lines = [ln.strip() for ln in (error.message or "").splitlines() if ln.strip()]
-                # The whole first line: a failed dbt test names its keys there (dbt_failures).
-                return lines[0] if lines else error.cls_name or "unknown error"
+                # The whole first line: a failed dbt test names its keys there (dbt_failures);
+                # a Failure raised by an asset is its own description, without the class path.
+                first = lines[0].removeprefix("dagster._core.definitions.events.Failure: ") if lines else ""
+                return first or error.cls_name or "unknown error"
     return "unknown error (see the run in the Dagster UI)"
 
 

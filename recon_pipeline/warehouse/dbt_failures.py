@@ -51,3 +51,30 @@ def failed_test_lines(run_results: Mapping[str, Any], wh: Warehouse | None) -> l
             message = " ".join(str(result.get("message") or result.get("status")).split())
             lines.append(f"dbt test {name} {result.get('status')}: {message}")
     return lines
+
+
+def errored_node_lines(run_results: Mapping[str, Any], limit: int = 300) -> list[str]:
+    """One line per model, seed or snapshot dbt could not build, with dbt's own reason (a lost
+    connection, a database error): what dagster-dbt's "the dbt CLI process ... failed" hides."""
+    lines = []
+    for result in run_results.get("results", []):
+        unique_id = str(result.get("unique_id", ""))
+        if unique_id.startswith(("test.", "unit_test.")) or result.get("status") != "error":
+            continue
+        message = " ".join(str(result.get("message") or "error").split())
+        if len(message) > limit:
+            message = message[: limit - 1] + "…"
+        lines.append(f"dbt {unique_id.split('.')[0]} {_test_name(unique_id)}: {message}")
+    return lines
+
+
+def dbt_error_line(error_text: str, exit_code: int | None, limit: int = 400) -> str:
+    """dbt's own error messages (dagster-dbt appends them after "Errors parsed from dbt logs:")
+    as one line, for a build that failed before any node could report (a connection lost at
+    start, a crash): otherwise the operator only learns the exit code."""
+    marker = "Errors parsed from dbt logs:"
+    parsed = " ".join(error_text.split(marker, 1)[1].split()) if marker in error_text else ""
+    if len(parsed) > limit:
+        parsed = parsed[: limit - 1] + "…"
+    return f"dbt build failed (exit code {exit_code}): {parsed}" if parsed else \
+        f"dbt build failed with exit code {exit_code} (dbt's own output is in this step's compute logs)"

@@ -78,10 +78,13 @@ def _marts(env, through: str) -> dict[str, list[tuple]]:
     "Known failure (issue #16): Dagster 1.13's asset backfill daemon requests cycle_inputs for every "
     "cycle but never the dbt multi-asset, then marks it failed: 'Respecting the maximum number of "
     "partitions per run for the backfill policy of a self-dependant asset' and 'parent "
-    "int_closed_items is requesting a different set of partitions from int_open_payments'. A "
-    "non-subsettable multi-asset whose every asset depends on its own previous partition cannot be "
-    "grouped by the daemon; backfill cycle by cycle (or `recon run`) until the dbt assets take a "
-    "partition range in one run. Strict: this test turns red the day it passes."))
+    "int_closed_items is requesting a different set of partitions from int_open_payments'. Cause, read "
+    "in dagster/_core/execution/asset_backfill.py: for a self-dependent asset the daemon cuts the "
+    "candidate partitions down to max_partitions_per_run, then compares them with the uncut set of its "
+    "parents inside the same non-subsettable unit, which never match when more than one cycle is "
+    "waiting; so such a unit is only ever requested one partition at a time by hand. Backfill cycle by "
+    "cycle (or `recon run`) until the dbt assets take a partition range in one run (single_run policy, "
+    "cycles looped in order inside the step). Strict: this test turns red the day it passes."))
 def test_a_ui_backfill_of_every_cycle_on_postgres_gives_the_marts_of_recon_run(tmp_path, monkeypatch):
     scenario = generate_scenario(tmp_path / "scenario", start=START, days=2, payments_per_day=8, seed=5)
     cycles = [c.isoformat() for c in scenario.cycles]
