@@ -54,18 +54,27 @@ def failed_test_lines(run_results: Mapping[str, Any], wh: Warehouse | None) -> l
 
 
 def errored_node_lines(run_results: Mapping[str, Any], limit: int = 300) -> list[str]:
-    """One line per model, seed or snapshot dbt could not build, with dbt's own reason (a lost
-    connection, a database error): what dagster-dbt's "the dbt CLI process ... failed" hides."""
-    lines = []
+    """The models, seeds or snapshots dbt could not build, with dbt's own reason (a lost
+    connection, a database error): what dagster-dbt's "the dbt CLI process ... failed" hides.
+    One line: the first node and its reason, then the names of the others (a lost connection
+    fails every model that was running, for the same reason)."""
+    errored = []
     for result in run_results.get("results", []):
         unique_id = str(result.get("unique_id", ""))
         if unique_id.startswith(("test.", "unit_test.")) or result.get("status") != "error":
             continue
         message = " ".join(str(result.get("message") or "error").split())
+        message = message.split(" compiled code at ", 1)[0]       # a path into target/, not a reason
         if len(message) > limit:
             message = message[: limit - 1] + "…"
-        lines.append(f"dbt {unique_id.split('.')[0]} {_test_name(unique_id)}: {message}")
-    return lines
+        errored.append((unique_id.split(".")[0], _test_name(unique_id), message))
+    if not errored:
+        return []
+    kind, name, message = errored[0]
+    line = f"dbt {kind} {name}: {message}"
+    if len(errored) > 1:
+        line += f" (and {len(errored) - 1} more: {', '.join(n for _, n, _ in errored[1:6])}{', …' if len(errored) > 6 else ''})"
+    return [line]
 
 
 def dbt_error_line(error_text: str, exit_code: int | None, limit: int = 400) -> str:
