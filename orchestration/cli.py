@@ -350,18 +350,19 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 def _demo_internal_consistency(settings: Settings, target: Path, config_arg: str | None):
     """The demo shows our own services' breaks too (CONTRACT §6). With no configuration file
     at all (``make demo`` on a fresh clone) it runs with the generator's internal_consistency
-    section, written beside the demo data; a user's own recon.yaml is left alone and its
-    section, if any, used. Returns the settings to run with and whether to generate the
-    participant services."""
+    section, written as the home's own ``recon.yaml``, so every later command on that home
+    (``recon resolve``, ``recon run``, ``make ui``) reads the same configuration; a user's own
+    recon.yaml is left alone and its section, if any, used. Returns the settings to run with
+    and whether to generate the participant services."""
     if settings.internal_consistency is not None:
         return settings, True
-    if config_arg or os.environ.get("RECON_CONFIG") or Path("recon.yaml").is_file():
+    config = settings.home / "recon.yaml"
+    if config_arg or os.environ.get("RECON_CONFIG") or Path("recon.yaml").is_file() or config.is_file():
         return settings, False
-    target.mkdir(parents=True, exist_ok=True)
-    config = target / "recon.yaml"
-    config.write_text(config_yaml(), encoding="utf-8")
-    # The pipeline's runs read the configuration from the environment, like `recon run`'s.
-    os.environ["RECON_CONFIG"] = str(config)
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("# Written by `recon demo`: our services' flows in the generated data (CONTRACT §6).\n"
+                      + config_yaml(), encoding="utf-8")
+    # The pipeline's runs find it through the home, like every later command.
     os.environ["RECON_HOME"] = str(settings.home)
     return load_settings(), True
 

@@ -167,9 +167,21 @@ def _parse_date(value: Any) -> dt.date:
         raise ConfigError(f"first_cycle must be YYYY-MM-DD, got {value!r}") from exc
 
 
+def home_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$RECON_HOME/recon.yaml``: the configuration a home carries with it (see load_settings)."""
+    env = os.environ if environ is None else environ
+    home = Path(os.path.expandvars(os.path.expanduser(str(env.get("RECON_HOME") or DEFAULT_HOME))))
+    return (home if home.is_absolute() else Path.cwd() / home).resolve() / "recon.yaml"
+
+
 def load_settings(config_path: str | os.PathLike[str] | None = None,
                   environ: Mapping[str, str] | None = None) -> Settings:
-    """Read ``recon.yaml`` (``--config`` / ``RECON_CONFIG`` / ``./recon.yaml``) then apply env overrides."""
+    """Read ``recon.yaml`` then apply env overrides.
+
+    The file is the first of: ``--config``, ``RECON_CONFIG``, ``./recon.yaml``, and the home's
+    own ``$RECON_HOME/recon.yaml`` — so a home that carries its configuration (the demo writes
+    one) is read the same by every later command, the Dagster UI and the daemon, with nothing
+    to remember to export."""
     env = os.environ if environ is None else environ
     path = config_path or env.get("RECON_CONFIG")
     raw: dict[str, Any] = {}
@@ -180,6 +192,11 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
         raw = _read_yaml(p)
     elif Path("recon.yaml").is_file():
         raw = _read_yaml(Path("recon.yaml"))
+    else:
+        home_file = home_config_path(env)
+        if home_file.is_file():
+            path = str(home_file)
+            raw = _read_yaml(home_file)
     base_dir = Path(path).resolve().parent if path else Path.cwd()
 
     def resolve(value: Any) -> Path:

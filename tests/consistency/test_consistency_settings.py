@@ -67,7 +67,24 @@ def test_the_demo_tracks_our_services_with_the_generators_flows_when_unconfigure
     monkeypatch.setenv("RECON_HOME", str(tmp_path / "home"))
     settings, participants = _demo_internal_consistency(load_settings(), tmp_path / "home" / "demo", None)
     assert participants and settings.internal_consistency.flows["payouts"] == ("ledger", "gateway")
-    assert settings.home == tmp_path / "home" and (tmp_path / "home" / "demo" / "recon.yaml").is_file()
+    assert settings.home == tmp_path / "home" and (tmp_path / "home" / "recon.yaml").is_file()
+    # Every later command on that home (resolve, run, the UI) reads the same configuration,
+    # with nothing exported: a rebuild after a decision keeps tracking the services.
+    later = load_settings(environ={"RECON_HOME": str(tmp_path / "home")})
+    assert later.internal_consistency == settings.internal_consistency
+
+
+def test_a_homes_own_configuration_is_read_last(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "recon.yaml").write_text("settlement_window_days: 5\n")
+    assert load_settings(environ={"RECON_HOME": str(home)}).settlement_window_days == 5
+    (tmp_path / "recon.yaml").write_text("settlement_window_days: 4\n")
+    assert load_settings(environ={"RECON_HOME": str(home)}).settlement_window_days == 4
+    (tmp_path / "cfg").mkdir()
+    explicit = _config(tmp_path / "cfg", "settlement_window_days: 2\n")
+    assert load_settings(environ={"RECON_HOME": str(home), "RECON_CONFIG": str(explicit)}).settlement_window_days == 2
 
 
 def test_the_demo_leaves_a_users_own_configuration_alone(tmp_path, monkeypatch):
