@@ -328,7 +328,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 
     settings.ensure_dirs()
     target = settings.home / "demo"
-    settings, participants = _demo_internal_consistency(settings, target, args.config)
+    settings, participants = _demo_internal_consistency(settings, args.config)
     scenario = generate_scenario(target, start=args.start, days=args.days,
                                  payments_per_day=args.per_day, seed=args.seed, participants=participants)
     _copy_tree(scenario.statements_dir, settings.statements_dir)
@@ -347,7 +347,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_internal_consistency(settings: Settings, target: Path, config_arg: str | None):
+def _demo_internal_consistency(settings: Settings, config_arg: str | None):
     """The demo shows our own services' breaks too (CONTRACT §6). With no configuration file
     at all (``make demo`` on a fresh clone) it runs with the generator's internal_consistency
     section, written as the home's own ``recon.yaml``, so every later command on that home

@@ -65,7 +65,7 @@ def test_the_demo_tracks_our_services_with_the_generators_flows_when_unconfigure
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("RECON_CONFIG", "")   # unset for the demo, restored after the test
     monkeypatch.setenv("RECON_HOME", str(tmp_path / "home"))
-    settings, participants = _demo_internal_consistency(load_settings(), tmp_path / "home" / "demo", None)
+    settings, participants = _demo_internal_consistency(load_settings(), None)
     assert participants and settings.internal_consistency.flows["payouts"] == ("ledger", "gateway")
     assert settings.home == tmp_path / "home" and (tmp_path / "home" / "recon.yaml").is_file()
     # Every later command on that home (resolve, run, the UI) reads the same configuration,
@@ -93,4 +93,4 @@ def test_the_demo_leaves_a_users_own_configuration_alone(tmp_path, monkeypatch):
     config = _config(tmp_path, "settlement_window_days: 3\n")
     monkeypatch.setenv("RECON_CONFIG", str(config))
     settings = load_settings(environ={"RECON_HOME": str(tmp_path), "RECON_CONFIG": str(config)})
-    assert _demo_internal_consistency(settings, tmp_path / "demo", None) == (settings, False)
+    assert _demo_internal_consistency(settings, None) == (settings, False)
