@@ -185,6 +185,7 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
     env = os.environ if environ is None else environ
     path = config_path or env.get("RECON_CONFIG")
     raw: dict[str, Any] = {}
+    home_of_file: Path | None = None
     if path:
         p = Path(path)
         if not p.is_file():
@@ -192,18 +193,18 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
         raw = _read_yaml(p)
     elif Path("recon.yaml").is_file():
         raw = _read_yaml(Path("recon.yaml"))
-    else:
-        home_file = home_config_path(env)
-        if home_file.is_file():
-            path = str(home_file)
-            raw = _read_yaml(home_file)
+    elif home_config_path(env).is_file():
+        home_of_file = home_config_path(env).parent
+        path = str(home_of_file / "recon.yaml")
+        raw = _read_yaml(Path(path))
     base_dir = Path(path).resolve().parent if path else Path.cwd()
 
     def resolve(value: Any) -> Path:
         p = Path(os.path.expandvars(os.path.expanduser(str(value))))
         return p if p.is_absolute() else (base_dir / p)
 
-    home = resolve(env.get("RECON_HOME") or raw.get("home") or DEFAULT_HOME).resolve()
+    # A file found in the home names no other home: the home is where it was found.
+    home = home_of_file or resolve(env.get("RECON_HOME") or raw.get("home") or DEFAULT_HOME).resolve()
     sources = raw.get("sources") or {}
 
     statements_dir = env.get("RECON_STATEMENTS_DIR") or sources.get("statements_dir")

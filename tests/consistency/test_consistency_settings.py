@@ -74,6 +74,17 @@ def test_the_demo_tracks_our_services_with_the_generators_flows_when_unconfigure
     assert later.internal_consistency == settings.internal_consistency
 
 
+def test_the_default_home_reads_its_own_configuration_and_stays_the_home(tmp_path, monkeypatch):
+    """`make demo` then `recon run` with nothing set: ./recon_home/recon.yaml is read and the
+    home stays ./recon_home (not a recon_home inside it, relative to the file)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "recon_home").mkdir()
+    (tmp_path / "recon_home" / "recon.yaml").write_text("settlement_window_days: 5\n")
+    settings = load_settings(environ={})
+    assert settings.settlement_window_days == 5
+    assert settings.home == tmp_path / "recon_home"
+
+
 def test_a_homes_own_configuration_is_read_last(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     home = tmp_path / "home"
