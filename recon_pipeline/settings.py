@@ -193,10 +193,9 @@ def load_settings(config_path: str | os.PathLike[str] | None = None,
         raw = _read_yaml(p)
     elif Path("recon.yaml").is_file():
         raw = _read_yaml(Path("recon.yaml"))
-    elif home_config_path(env).is_file():
-        home_of_file = home_config_path(env).parent
-        path = str(home_of_file / "recon.yaml")
-        raw = _read_yaml(Path(path))
+    elif (home_file := home_config_path(env)).is_file():
+        home_of_file, path = home_file.parent, str(home_file)
+        raw = _read_yaml(home_file)
     base_dir = Path(path).resolve().parent if path else Path.cwd()
 
     def resolve(value: Any) -> Path:

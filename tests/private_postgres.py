@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+
+from tests.orchestration.services import free_port
 
 BIN_ROOT = Path("/usr/lib/postgresql")
 
@@ -32,18 +33,12 @@ def _bin(name: str) -> str:
     return str(versions[-1] / name)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PrivateServer:
     def __init__(self, root: Path):
         self.root = root
         self.data = root / "data"
         self.sockets = root / "sockets"
-        self.port = _free_port()
+        self.port = free_port()
         self.log = root / "server.log"
 
     @property

@@ -66,10 +66,6 @@ def runs(tmp_path_factory) -> Runs:
     return Runs(tracked, entry_only, scenario.truth, [c.isoformat() for c in scenario.cycles])
 
 
-def _expected_rows(truth: dict, cycles: list[str]) -> set[tuple]:
-    return expected_internal_exceptions(truth, cycles)
-
-
 def _internal_rows(home: ReconHome) -> set[tuple]:
     with home.warehouse() as wh:
         return internal_exceptions(wh)
@@ -80,7 +76,7 @@ def _behaviour(truth: dict, behaviour: str) -> dict:
 
 
 def test_every_internal_break_is_raised_in_its_cycle_and_nothing_else(runs):
-    expected = _expected_rows(runs.truth, runs.cycles)
+    expected = expected_internal_exceptions(runs.truth, runs.cycles)
     assert {row[1] for row in expected} == set(INTERNAL_TYPES)
     assert _internal_rows(runs.tracked) == expected
 
