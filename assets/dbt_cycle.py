@@ -7,10 +7,14 @@ Cycles depend on each other: int_prior_exceptions and int_prior_links read the m
 earlier cycles wrote. Dagster cannot take that edge as drawn (mart → a model upstream of the
 same mart is a cycle in the graph), so a cycle's dbt build is declared as one unit that depends
 on the previous cycle's build: every dbt asset depends on its own previous partition
-(``PREVIOUS_CYCLE``) and the multi-asset cannot be subset. A backfill of every cycle at once then
-builds cycle N only after all of cycle N-1 is built, even when runs go in parallel; the UI shows
-the lineage between cycles and marks later cycles stale when an earlier one is rebuilt (a
-backfill of a range also rebuilds the cycles after it, which start from its results).
+(``PREVIOUS_CYCLE``) and the multi-asset cannot be subset. The UI shows the lineage between
+cycles and marks later cycles stale when an earlier one is rebuilt.
+
+A run builds one cycle (schedule, `recon run`, a resolution) or, in a backfill, a range of
+cycles oldest first (``CYCLES_IN_ORDER_IN_ONE_RUN``): each cycle is the same dbt build a run of
+its own would do, so a backfill of every cycle at once gives `recon run`'s marts whatever the
+run queue allows in parallel. A range that fails at cycle N keeps the cycles before it, recorded
+as materialized, and names N.
 """
 
 import os
@@ -18,12 +22,25 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetDep, AssetExecutionContext, AssetsDefinition, BetaWarning, Failure, ResourceParam
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckKey,
+    AssetCheckResult,
+    AssetDep,
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    AssetsDefinition,
+    BetaWarning,
+    Failure,
+    ResourceParam,
+)
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.cycle_range import builds_a_range, cycles_of_run, for_cycle
 from orchestration.dbt import recon_dbt_project
 from orchestration.instance import CYCLES_POOL
-from orchestration.partitions import ONE_CYCLE_PER_RUN, PREVIOUS_CYCLE
+from orchestration.partitions import CYCLES_IN_ORDER_IN_ONE_RUN, PREVIOUS_CYCLE
 from orchestration.resources import Recon
 from recon_pipeline.cycles import dbt_vars_for_cycle
 from recon_pipeline.dbt_setup import apply_dbt_env, dbt_cycle_invocation, keep_partial_parse
@@ -66,7 +83,7 @@ def build_dbt_cycle_assets(partitions):
         manifest=recon_dbt_project.manifest_path,
         project=recon_dbt_project,
         partitions_def=partitions,
-        backfill_policy=ONE_CYCLE_PER_RUN,
+        backfill_policy=CYCLES_IN_ORDER_IN_ONE_RUN,
         dagster_dbt_translator=ReconDbtTranslator(
             partitions_def=partitions,
             settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)),
@@ -74,36 +91,68 @@ def build_dbt_cycle_assets(partitions):
         name="reconcile_pay_cycle",
     )
     def reconcile_pay_cycle(context: AssetExecutionContext, dbt: DbtCliResource, recon: ResourceParam[Recon]):
-        """Normalise, match and report one pay cycle (staging → intermediate → marts)."""
+        """Normalise, match and report the run's pay cycles (staging → intermediate → marts), oldest first."""
         run_settings = recon.settings
         apply_dbt_env(run_settings)
-        dbt_vars = dbt_vars_for_cycle(context.partition_key, run_settings)
-        # The cycle goes in the environment, so dbt's partial parsing holds from cycle to cycle.
-        vars_args, cycle_env = dbt_cycle_invocation(dbt_vars)
-        os.environ.update(cycle_env)
-        # Unit tests of the matching rules run in the test suite, not in every cycle's build.
-        args = ["build", "--exclude-resource-type", "unit_test", *vars_args]
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
-        yield from invocation.stream()
-        keep_partial_parse(invocation.target_path)
-        if not invocation.is_successful():
-            # Name what dbt could not build and why, and the failing tests with their keys
-            # (dagster-dbt's error names none of them).
-            try:
-                run_results = invocation.get_artifact("run_results.json")
-            except Exception:  # noqa: BLE001 - dbt died before writing it: its own error is all there is
-                run_results = {}
-            failed = errored_node_lines(run_results)
-            try:
-                with recon.warehouse() as wh:
-                    failed += failed_test_lines(run_results, wh)
-            except Exception:  # noqa: BLE001 - the warehouse is gone (the reason is above); name the tests anyway
-                failed += failed_test_lines(run_results, None)
-            if not failed:
-                failed = [dbt_error_line(str(invocation.get_error() or ""), invocation.process.returncode)]
-            raise Failure(description=" | ".join(failed))
+        cycles, ranged = cycles_of_run(context), builds_a_range(context)
+        for position, cycle in enumerate(cycles):
+            last = position == len(cycles) - 1
+            invocation = _build_cycle(context, dbt, cycle, run_settings)
+            for event in invocation.stream():
+                if isinstance(event, (AssetCheckResult, AssetCheckEvaluation)):
+                    yield for_cycle(event, cycle, ranged, blocking=_blocking(context, event))
+                elif last:
+                    # One Output per model for the whole run: Dagster records it for every
+                    # cycle of the range, so only the last cycle's build reports them.
+                    yield event
+            keep_partial_parse(invocation.target_path)
+            if not invocation.is_successful():
+                # The cycles before this one are built and stay so: say it, then fail naming this one.
+                for built in cycles[:position]:
+                    for key in context.selected_asset_keys:
+                        yield AssetMaterialization(asset_key=key, partition=built,
+                                                   metadata={"built_before_failure_of": cycle})
+                raise Failure(description=(f"pay cycle {cycle}: " if ranged else "")
+                              + _failure_line(invocation, recon))
 
     return _as_one_unit(reconcile_pay_cycle)
+
+
+def _build_cycle(context: AssetExecutionContext, dbt: DbtCliResource, cycle: str, run_settings):
+    dbt_vars = dbt_vars_for_cycle(cycle, run_settings)
+    # The cycle goes in the environment, so dbt's partial parsing holds from cycle to cycle.
+    vars_args, cycle_env = dbt_cycle_invocation(dbt_vars)
+    os.environ.update(cycle_env)
+    # Unit tests of the matching rules run in the test suite, not in every cycle's build.
+    args = ["build", "--exclude-resource-type", "unit_test", *vars_args]
+    context.log.info(f"dbt build of pay cycle {cycle}")
+    return dbt.cli(args, context=context, raise_on_error=False)
+
+
+def _failure_line(invocation, recon: Recon) -> str:
+    """What dbt could not build and why, and the failing tests with their keys (dagster-dbt's
+    error names none of them)."""
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+    except Exception:  # noqa: BLE001 - dbt died before writing it: its own error is all there is
+        run_results = {}
+    failed = errored_node_lines(run_results)
+    try:
+        with recon.warehouse() as wh:
+            failed += failed_test_lines(run_results, wh)
+    except Exception:  # noqa: BLE001 - the warehouse is gone (the reason is above); name the tests anyway
+        failed += failed_test_lines(run_results, None)
+    if not failed:
+        failed = [dbt_error_line(str(invocation.get_error() or ""), invocation.process.returncode)]
+    return " | ".join(failed)
+
+
+def _blocking(context: AssetExecutionContext, event) -> bool | None:
+    key = AssetCheckKey(AssetKey.from_coercible(event.asset_key), event.check_name)
+    try:
+        return context.assets_def.get_spec_for_check_key(key).blocking
+    except Exception:  # noqa: BLE001 - a test dagster-dbt reports outside the unit's specs
+        return None
 
 
 def _as_one_unit(assets_def: AssetsDefinition) -> AssetsDefinition:

@@ -24,6 +24,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from orchestration.cycle_range import builds_a_range, cycles_of_run, for_cycle
 from orchestration.instance import CYCLES_POOL
 from orchestration.resources import Recon
 from recon_pipeline.consistency.counts import ParticipantCounts, read_participant_counts
@@ -65,6 +66,19 @@ def internal_consistency_result(rows: list[ParticipantCounts], tracked: bool) ->
         })
 
 
+def _cycle_result(context: AssetCheckExecutionContext, recon: Recon, cycle: dt.date) -> AssetCheckResult:
+    try:
+        with recon.warehouse() as wh:
+            rows = read_participant_counts(wh, cycle)
+    except Exception as exc:  # noqa: BLE001 - evidence for the UI, never a failed step
+        reason = exception_line(exc)
+        context.log.warning(f"internal consistency check for {cycle} could not run: {reason}")
+        return AssetCheckResult(check_name=CHECK_NAME, asset_key=INTERNAL_CONSISTENCY_KEY, passed=False,
+                                severity=AssetCheckSeverity.WARN, description=reason[:1000],
+                                metadata={"error": MetadataValue.text(reason)})
+    return internal_consistency_result(rows, tracked=recon.settings.internal_consistency is not None)
+
+
 def build_internal_consistency_check(partitions_def: PartitionsDefinition) -> AssetChecksDefinition:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PreviewWarning)
@@ -73,20 +87,13 @@ def build_internal_consistency_check(partitions_def: PartitionsDefinition) -> As
             description="Per participant service: reported, late, missing, disagreeing (CONTRACT §6). "
                         "WARN while any internal exception is open; never blocks the close pack.")
 
-    @multi_asset_check(specs=[spec], name="cycle_internal_consistency", pool=CYCLES_POOL,
+    # can_subset: outputs optional, as a range run reports per-cycle evaluations (cycle_range.py)
+    @multi_asset_check(specs=[spec], name="cycle_internal_consistency", pool=CYCLES_POOL, can_subset=True,
                        description="Our own services' agreement for the pay cycle (CONTRACT §6).")
     def cycle_internal_consistency(context: AssetCheckExecutionContext, recon: ResourceParam[Recon]):
-        cycle = dt.date.fromisoformat(context.partition_key)
-        try:
-            with recon.warehouse() as wh:
-                rows = read_participant_counts(wh, cycle)
-        except Exception as exc:  # noqa: BLE001 - evidence for the UI, never a failed step
-            reason = exception_line(exc)
-            context.log.warning(f"internal consistency check for {cycle} could not run: {reason}")
-            yield AssetCheckResult(check_name=CHECK_NAME, asset_key=INTERNAL_CONSISTENCY_KEY, passed=False,
-                                   severity=AssetCheckSeverity.WARN, description=reason[:1000],
-                                   metadata={"error": MetadataValue.text(reason)})
-            return
-        yield internal_consistency_result(rows, tracked=recon.settings.internal_consistency is not None)
+        ranged = builds_a_range(context)
+        for cycle in cycles_of_run(context):
+            yield for_cycle(_cycle_result(context, recon, dt.date.fromisoformat(cycle)), cycle, ranged,
+                            blocking=False)
 
     return cycle_internal_consistency

@@ -42,6 +42,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from orchestration.cycle_range import builds_a_range, cycles_of_run, for_cycle
 from orchestration.instance import CYCLES_POOL
 from orchestration.partitions import ONE_CYCLE_PER_RUN
 from orchestration.resources import Recon
@@ -175,28 +176,35 @@ def build_quality_assets(partitions_def: PartitionsDefinition
         name="cycle_marts_quality",
         specs=mart_specs,
         pool=CYCLES_POOL,
+        can_subset=True,   # outputs optional: a range run reports per-cycle evaluations instead (cycle_range.py)
         description="After dbt: sanity of the cycle's reconciliation links (GX suite "
                     "reconciliation_links.json) and its match rate against the trailing 7 cycles. Warnings "
                     "only; they run before the close pack so its Data quality sheet includes them.",
     )
     def cycle_marts_quality(context: AssetCheckExecutionContext, recon: ResourceParam[Recon]):
-        cycle = context.partition_key
-        try:
-            with recon.warehouse() as wh:
-                report = check_cycle_marts(wh, cycle)
-            results = _complete(report.results, mart_definitions)
-        except Exception as exc:  # noqa: BLE001 - a crash here must not stop the close pack
-            reason = exception_line(exc)
-            context.log.warning(f"mart checks for {cycle} could not run: {reason}")
-            results = [CheckResult(d.check_name, d.dataset, d.severity, passed=False, description=d.description,
-                                   error=reason) for d in mart_definitions]
-        for r in results:
-            if not r.passed:
-                context.log.warning(f"data-quality warning for pay cycle {cycle}: {r.summary()}")
-            # Never ERROR: these specs are blocking only to run before the close pack.
-            yield to_asset_check_result(r, MART_KEY_FOR_DATASET[r.dataset], warn_only=True)
+        ranged = builds_a_range(context)
+        for cycle in cycles_of_run(context):
+            for r in _mart_results(context, recon, cycle, mart_definitions):
+                if not r.passed:
+                    context.log.warning(f"data-quality warning for pay cycle {cycle}: {r.summary()}")
+                # Never ERROR: these specs are blocking only to run before the close pack.
+                yield for_cycle(to_asset_check_result(r, MART_KEY_FOR_DATASET[r.dataset], warn_only=True),
+                                cycle, ranged, blocking=True)
 
     return [cycle_inputs], [cycle_marts_quality]
+
+
+def _mart_results(context: AssetCheckExecutionContext, recon: Recon, cycle: str,
+                  definitions: Sequence[CheckDefinition]) -> list[CheckResult]:
+    try:
+        with recon.warehouse() as wh:
+            report = check_cycle_marts(wh, cycle)
+        return _complete(report.results, definitions)
+    except Exception as exc:  # noqa: BLE001 - a crash here must not stop the close pack
+        reason = exception_line(exc)
+        context.log.warning(f"mart checks for {cycle} could not run: {reason}")
+        return [CheckResult(d.check_name, d.dataset, d.severity, passed=False, description=d.description,
+                            error=reason) for d in definitions]
 
 
 def _log(context: AssetExecutionContext, report: CycleReport, results: Sequence[CheckResult]) -> None:

@@ -36,5 +36,15 @@ with warnings.catch_warnings():
     PREVIOUS_CYCLE = TimeWindowPartitionMapping(start_offset=-1, end_offset=-1,
                                                 allow_nonexistent_upstream_partitions=True)
 
-# One cycle per run: a dbt build takes the cycle as a var, and cycles wait for each other.
+# One cycle per run for the steps that stand alone per cycle (the input gate, the close pack,
+# the portal snapshot): a backfill fans them out, one run per cycle.
 ONE_CYCLE_PER_RUN = BackfillPolicy.multi_run(max_partitions_per_run=1)
+
+# The dbt build, which depends on its own previous cycle: a backfill gives it one run for the
+# whole range and it builds the cycles oldest first (assets/dbt_cycle.py). Why not one run per
+# cycle: Dagster 1.13's backfill daemon (dagster/_core/execution/asset_backfill.py) cuts a
+# self-dependent asset's candidate partitions to max_partitions_per_run and then compares them
+# with the uncut set of its siblings in the same non-subsettable unit; they never match while
+# more than one cycle waits, and the backfill fails the unit ("parent int_closed_items is
+# requesting a different set of partitions from int_open_payments").
+CYCLES_IN_ORDER_IN_ONE_RUN = BackfillPolicy.single_run()

@@ -1,0 +1,48 @@
+"""A run that builds several pay cycles: which cycles, in which order, and whose check result is whose.
+
+A backfill of every cycle at once cannot give each cycle's dbt build a run of its own: cycle N
+depends on cycle N-1 (assets/dbt_cycle.py), and Dagster 1.13's backfill daemon only requests such
+a self-dependent unit in one run covering the whole range (a per-run limit of one partition makes
+it give up on the unit, see the partitions module). So the dbt build and the checks that run
+with it take a partition range and walk it oldest first, each cycle exactly as a run of its own
+would build it.
+
+Dagster records a check result against the run's single partition, or against none in a range
+run; a result of a range run is therefore reported as an ``AssetCheckEvaluation`` that names
+its cycle, so the UI keeps one result per cycle whichever way the cycle was built.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dagster import AssetCheckEvaluation, AssetCheckResult, AssetKey
+
+
+def cycles_of_run(context) -> list[str]:
+    """The pay cycles this run builds, oldest first (one for a schedule, a sensor or `recon run`)."""
+    op_context = getattr(context, "op_execution_context", context)
+    if op_context.has_partition_key:
+        return [op_context.partition_key]
+    return sorted(op_context.partition_keys)   # ISO dates: text order is date order
+
+
+def builds_a_range(context) -> bool:
+    op_context = getattr(context, "op_execution_context", context)
+    return not op_context.has_partition_key
+
+
+def for_cycle(result: AssetCheckResult | AssetCheckEvaluation, cycle: str, ranged: bool,
+              blocking: bool | None = None) -> AssetCheckResult | AssetCheckEvaluation:
+    """``result`` as reported for ``cycle``: unchanged in a one-cycle run, named by cycle in a range."""
+    if not ranged:
+        return result
+    if isinstance(result, AssetCheckEvaluation) and blocking is None:
+        blocking = result.blocking
+    return AssetCheckEvaluation(
+        asset_key=AssetKey.from_coercible(result.asset_key), check_name=result.check_name or "",
+        passed=result.passed, metadata=result.metadata, severity=result.severity,
+        description=result.description, blocking=blocking, partition=cycle)
+
+
+def range_label(cycles: Sequence[str]) -> str:
+    return cycles[0] if len(cycles) == 1 else f"{cycles[0]}..{cycles[-1]} ({len(cycles)} cycles)"
