@@ -28,6 +28,7 @@ from orchestration.resources import recon_resources
 from recon_pipeline.dbt_setup import ensure_manifest
 from recon_pipeline.settings import Settings, load_settings
 from sensors.close_schedule import build_close_schedule
+from sensors.dead_run_sensor import build_dead_run_sensor
 from sensors.inbox_sensor import build_inbox_sensor
 from sensors.kafka_sensor import build_kafka_sensor
 from sensors.sftp_sensor import build_sftp_sensor
@@ -58,9 +59,10 @@ def cycle_definitions(settings: Settings) -> Definitions:
 
 
 def pickup_definitions() -> Definitions:
-    """The sensors that notice new input (local inbox, SFTP, Kafka) and ask for ingest runs."""
+    """The sensors that notice new input (local inbox, SFTP, Kafka) and ask for ingest runs,
+    and the one that notices runs whose process died."""
     return Definitions(sensors=[build_inbox_sensor(INGEST_JOB), build_sftp_sensor(INGEST_JOB),
-                                build_kafka_sensor(INGEST_JOB)])
+                                build_kafka_sensor(INGEST_JOB), build_dead_run_sensor()])
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:

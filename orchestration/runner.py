@@ -11,15 +11,15 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import socket
 import sys
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 
-from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunsFilter
+from dagster import DagsterInstance, Definitions
 
+from orchestration.dead_runs import fail_dead_runs, run_tags
 from orchestration.definitions import build_definitions
 from orchestration.instance import prepare_instance
 from orchestration.jobs import CLOSE_JOB, INGEST_JOB
@@ -48,9 +48,6 @@ Echo = Callable[[str], None]
 # The command line prints its own lines; the full event log is in the instance (and the UI).
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": os.environ.get("RECON_LOG_LEVEL", "CRITICAL")}}}}
 
-PID_TAG = "recon/pid"
-HOST_TAG = "recon/host"
-
 # dbt reports each model it built as a materialization: a line every so many, so a long
 # build shows it is moving.
 DBT_PROGRESS_EVERY = 25
@@ -65,48 +62,9 @@ def load_definitions(settings: Settings, echo: Echo = print) -> tuple[Definition
     except RuntimeError as exc:
         raise PipelineError(str(exc)) from None
     instance = DagsterInstance.get()
-    for note in fail_dead_runs(instance):
+    for note in fail_dead_runs(instance, by="the next recon run"):
         echo(note)
     return build_definitions(settings), instance
-
-
-def _run_tags() -> dict[str, str]:
-    """Who runs this: the next `recon run` can tell a live run from one whose process died."""
-    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def fail_dead_runs(instance: DagsterInstance) -> list[str]:
-    """Mark failed the runs `recon run` started on this host whose process is gone.
-
-    A run killed mid-way (SIGKILL, OOM, a reboot) never reports its end, so it would stay
-    STARTED in the instance forever holding its steps' pool slots, and every later run would
-    wait behind it. Runs started elsewhere (the daemon, the UI) are left to Dagster's run monitoring.
-    """
-    notes = []
-    host = socket.gethostname()
-    runs = instance.get_runs(filters=RunsFilter(
-        statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING], tags={HOST_TAG: host}))
-    for run in runs:
-        pid = run.tags.get(PID_TAG, "")
-        if not pid.isdigit() or int(pid) == os.getpid() or _process_alive(int(pid)):
-            continue
-        message = f"process {pid} that ran it is gone (killed mid-run); marked failed by the next recon run"
-        instance.report_run_failed(run, message=message)
-        # Its steps still hold their pool slots (recon_cycles, recon_ingestion: one each), and a
-        # dead process never gives them back: every later run would wait for them forever.
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        notes.append(f"run {run.run_id[:8]} ({run.job_name}) was left STARTED: {message}")
-    return notes
 
 
 def check_partitions(settings: Settings, cycles: list[str]) -> None:
@@ -176,7 +134,7 @@ def run_pipeline(settings: Settings, through, only=None, echo: Echo = print,
          f"event file(s), {pickup.kafka_messages} Kafka message(s)")
     for note in pickup.notes:
         echo(note)
-    ingest = execute(defs.resolve_job_def(INGEST_JOB), instance, echo, "ingest", tags={**tags, **_run_tags()})
+    ingest = execute(defs.resolve_job_def(INGEST_JOB), instance, echo, "ingest", tags={**tags, **run_tags()})
     if not ingest.success:
         raise PipelineError(f"ingestion failed: {first_error(ingest)}")
     _echo_ingest(ingest, echo)
@@ -230,7 +188,7 @@ def _build(settings: Settings, defs: Definitions, instance: DagsterInstance, cyc
         echo(f"building pay cycle {cycle} ({number} of {len(cycles)})")
         began = time.monotonic()
         outcome = execute(close_job, instance, echo, cycle, partition_key=cycle,
-                          tags={**(tags or {}), **_run_tags()})
+                          tags={**(tags or {}), **run_tags()})
         if not outcome.success:
             blocked = blocking_failures(settings, cycle)
             if not blocked:

@@ -61,9 +61,20 @@ class DagsterService:
             self._wait_for_webserver()
 
     def _start(self, name: str, cmd: list[str]) -> None:
+        self.procs.append(self._popen(name, cmd))
+
+    def _popen(self, name: str, cmd: list[str]) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "wb")
-        self.procs.append(subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                           start_new_session=True))
+        return subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+    def kill_daemon_and_start_it_again(self) -> None:
+        """What a restarted machine or container does to the daemon: SIGKILL to its process
+        group (its code server and the runs that server launched die with it), then a new one."""
+        daemon = self.procs[0]
+        os.killpg(daemon.pid, signal.SIGKILL)
+        daemon.wait(timeout=30)
+        self.procs[0] = self._popen("daemon-restarted", [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"])
 
     def log(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text(errors="replace")[-4000:]

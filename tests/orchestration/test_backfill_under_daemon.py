@@ -12,6 +12,7 @@ import datetime as dt
 import shutil
 import subprocess
 
+import pytest
 import yaml
 from dagster import AssetKey, DagsterRunStatus, RunsFilter
 
@@ -74,7 +75,11 @@ def _marts(env, through: str) -> dict[str, list[tuple]]:
                 for t in MART_TABLES}
 
 
-def test_a_ui_backfill_of_every_cycle_on_postgres_gives_the_marts_of_recon_run(tmp_path, monkeypatch):
+@pytest.mark.parametrize("daemon", ["left_alone", "killed_mid_build"])
+def test_a_ui_backfill_of_every_cycle_on_postgres_gives_the_marts_of_recon_run(tmp_path, monkeypatch, daemon):
+    """``killed_mid_build``: the daemon, its code server and the run building the cycles are
+    killed while dbt builds; a new daemon finds the run dead (dead_run_sensor), it is retried,
+    and the backfill ends as if nothing happened."""
     scenario = generate_scenario(tmp_path / "scenario", start=START, days=2, payments_per_day=8, seed=5)
     cycles = [c.isoformat() for c in scenario.cycles]
     with postgres_databases(3) as (storage_url, warehouse_a, warehouse_b):
@@ -108,11 +113,25 @@ def test_a_ui_backfill_of_every_cycle_on_postgres_gives_the_marts_of_recon_run(t
             backfill = backfill["launchPartitionBackfill"]
             assert backfill["__typename"] == "LaunchBackfillSuccess", backfill
             backfill_id = backfill["backfillId"]
+            instance, killed = instance_for(env_b, monkeypatch), None
+            if daemon == "killed_mid_build":
+                killed = wait_for(lambda: _building_cycles(instance, backfill_id), 900, "the backfill's dbt build")
+                service.kill_daemon_and_start_it_again()
             final = wait_for(lambda: _finished_backfill(service, backfill_id), 1000, "the backfill")
-            instance = instance_for(env_b, monkeypatch)
             assert final == "COMPLETED_SUCCESS", _step_failures(instance, backfill_id) or service.log("daemon")
 
             runs = instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id}))
+            if daemon == "killed_mid_build":
+                # The killed run was marked failed for its dead process and retried once.
+                dead = instance.get_run_by_id(killed.run_id)
+                assert dead.status == DagsterRunStatus.FAILURE, _step_failures(instance, backfill_id)
+                said = [f"{r.dagster_event.event_type_value if r.dagster_event else 'log'}: "
+                        f"{(r.dagster_event.message if r.dagster_event else None) or r.user_message}"
+                        for r in instance.all_logs(killed.run_id)]
+                assert any("marked failed by dead_run_sensor" in line for line in said), "\n".join(said[-8:])
+                retries = instance.get_runs(RunsFilter(tags={"dagster/parent_run_id": killed.run_id}))
+                assert [r.status for r in retries] == [DagsterRunStatus.SUCCESS], _step_failures(instance, backfill_id)
+                runs = [r for r in runs if r.run_id not in {killed.run_id, retries[0].run_id}] + retries
             assert runs and all(r.status == DagsterRunStatus.SUCCESS for r in runs), _step_failures(instance, backfill_id)
             # Every cycle's dbt build ran once, oldest first (cycle N starts from N-1's marts),
             # and each cycle is recorded as materialized and checked in its own partition.
@@ -168,6 +187,16 @@ def _finished_run(service: DagsterService, run_id: str) -> str | None:
 def _finished_backfill(service: DagsterService, backfill_id: str) -> str | None:
     status = service.graphql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]["status"]
     return status if status in FINISHED_BACKFILL else None
+
+
+def _building_cycles(instance, backfill_id: str):
+    """The backfill's run that builds the cycles, once dbt is at work in it."""
+    for run in instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id},
+                                            statuses=[DagsterRunStatus.STARTED])):
+        if AssetKey(["marts", "fct_exceptions"]) in (run.asset_selection or ()) and any(
+                (r.user_message or "").startswith("dbt build of pay cycle") for r in instance.all_logs(run.run_id)):
+            return run
+    return None
 
 
 def _dbt_builds_in_order(instance, runs) -> list[str]:
