@@ -141,16 +141,16 @@ def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
                 loaded, quarantined = load_event_messages(
                     wh, _until_damaged(read_snapshot_file(landed.path, landed.sha256), damage), file_result,
                     None)
-            with wh.transaction():
-                if damage:
-                    # The lines before the damage are loaded; the file itself is kept as evidence.
-                    quarantined += _quarantine_whole_file(wh, landed, "damaged", damage[0], file_result)
-                _record_event_file(wh, landed, file_result.messages_seen, loaded, quarantined)
-                audit_file_loaded(wh, "events", landed, messages=file_result.messages_seen, loaded=loaded,
-                                  quarantined=quarantined)
-                if quarantined:
-                    audit_quarantine(wh, "events", landed.sha256, f"{quarantined} message(s) quarantined",
-                                     keys=[k for k, _ in file_result.quarantined][:100])
+                with wh.transaction():
+                    if damage:
+                        # The lines before the damage are loaded; the file itself is kept as evidence.
+                        quarantined += _quarantine_whole_file(wh, landed, "damaged", damage[0], file_result)
+                    _record_event_file(wh, landed, file_result.messages_seen, loaded, quarantined)
+                    audit_file_loaded(wh, "events", landed, messages=file_result.messages_seen, loaded=loaded,
+                                      quarantined=quarantined)
+                    if quarantined:
+                        audit_quarantine(wh, "events", landed.sha256, f"{quarantined} message(s) quarantined",
+                                         keys=[k for k, _ in file_result.quarantined][:100])
         except Exception as exc:  # noqa: BLE001 - the warehouse refused a row nobody foresaw
             # Quarantine the file as a file, named, and record it so it is never retried.
             first = (str(exc).strip().splitlines() or [""])[0]

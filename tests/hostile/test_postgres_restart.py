@@ -83,7 +83,10 @@ def test_postgres_restarted_mid_build_fails_clearly_and_the_next_run_ends_where_
             # A clear failure: the last line says which cycle failed and why, in one line.
             last = [line for line in lines if line.strip()][-1]
             assert cycles[1] in last, "\n".join(lines[-30:])
-            assert any(word in last.lower() for word in ("connection", "server", "terminat")), last
+            # (which words depends on the moment: a statement cut off, or a new connection
+            # refused while the server shuts down or starts up)
+            assert any(word in last.lower() for word in ("connection", "server", "terminat", "database system")), \
+                "\n".join(lines[-30:])
             assert len(last) < 1000 and "Traceback" not in "\n".join(lines), "\n".join(lines[-30:])
 
         first_run = "\n".join(lines)
