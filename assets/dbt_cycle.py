@@ -33,6 +33,7 @@ from dagster import (
     AssetsDefinition,
     BetaWarning,
     Failure,
+    Output,
     ResourceParam,
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
@@ -95,25 +96,37 @@ def build_dbt_cycle_assets(partitions):
         run_settings = recon.settings
         apply_dbt_env(run_settings)
         cycles, ranged = cycles_of_run(context), builds_a_range(context)
+        # In a range, each cycle's test results wait until its models are recorded as
+        # materialized (at the last cycle's Outputs), so they can point at that materialization.
+        checked: list[tuple[str, AssetCheckResult | AssetCheckEvaluation]] = []
+        output_keys: set[AssetKey] = set()
         for position, cycle in enumerate(cycles):
             last = position == len(cycles) - 1
             invocation = _build_cycle(context, dbt, cycle, run_settings)
             for event in invocation.stream():
                 if isinstance(event, (AssetCheckResult, AssetCheckEvaluation)):
-                    yield for_cycle(event, cycle, ranged, blocking=_blocking(context, event))
+                    if ranged:
+                        checked.append((cycle, event))
+                    else:
+                        yield event
                 elif last:
                     # One Output per model for the whole run: Dagster records it for every
                     # cycle of the range, so only the last cycle's build reports them.
+                    if isinstance(event, Output):
+                        output_keys.add(context.asset_key_for_output(event.output_name))
                     yield event
             keep_partial_parse(invocation.target_path)
             if not invocation.is_successful():
-                # The cycles before this one are built and stay so: say it, then fail naming this one.
+                # The cycles before this one are built and stay so: say it (for the models no
+                # Output recorded), then fail naming this one.
                 for built in cycles[:position]:
-                    for key in context.selected_asset_keys:
+                    for key in context.selected_asset_keys - output_keys:
                         yield AssetMaterialization(asset_key=key, partition=built,
                                                    metadata={"built_before_failure_of": cycle})
+                yield from _checks_for_cycles(context, checked, cycles[:position + 1])
                 raise Failure(description=(f"pay cycle {cycle}: " if ranged else "")
                               + _failure_line(invocation, recon))
+        yield from _checks_for_cycles(context, checked, cycles)
 
     return _as_one_unit(reconcile_pay_cycle)
 
@@ -145,6 +158,12 @@ def _failure_line(invocation, recon: Recon) -> str:
     if not failed:
         failed = [dbt_error_line(str(invocation.get_error() or ""), invocation.process.returncode)]
     return " | ".join(failed)
+
+
+def _checks_for_cycles(context: AssetExecutionContext, checked, cycles: list[str]):
+    for cycle, event in checked:
+        if cycle in cycles:
+            yield for_cycle(event, cycle, True, blocking=_blocking(context, event), instance=context.instance)
 
 
 def _blocking(context: AssetExecutionContext, event) -> bool | None:

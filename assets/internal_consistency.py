@@ -94,6 +94,6 @@ def build_internal_consistency_check(partitions_def: PartitionsDefinition) -> As
         ranged = builds_a_range(context)
         for cycle in cycles_of_run(context):
             yield for_cycle(_cycle_result(context, recon, dt.date.fromisoformat(cycle)), cycle, ranged,
-                            blocking=False)
+                            blocking=False, instance=context.instance)
 
     return cycle_internal_consistency

@@ -189,7 +189,7 @@ def build_quality_assets(partitions_def: PartitionsDefinition
                     context.log.warning(f"data-quality warning for pay cycle {cycle}: {r.summary()}")
                 # Never ERROR: these specs are blocking only to run before the close pack.
                 yield for_cycle(to_asset_check_result(r, MART_KEY_FOR_DATASET[r.dataset], warn_only=True),
-                                cycle, ranged, blocking=True)
+                                cycle, ranged, blocking=True, instance=context.instance)
 
     return [cycle_inputs], [cycle_marts_quality]
 

@@ -9,13 +9,15 @@ would build it.
 
 Dagster records a check result against the run's single partition, or against none in a range
 run; a result of a range run is therefore reported as an ``AssetCheckEvaluation`` that names
-its cycle, so the UI keeps one result per cycle whichever way the cycle was built.
+its cycle and the cycle's materialization it checked, so the UI keeps one current result per
+cycle whichever way the cycle was built.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from dagster import AssetCheckEvaluation, AssetCheckResult, AssetKey
+from dagster import AssetCheckEvaluation, AssetCheckResult, AssetKey, AssetRecordsFilter
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 
 def cycles_of_run(context) -> list[str]:
@@ -27,22 +29,34 @@ def cycles_of_run(context) -> list[str]:
 
 
 def builds_a_range(context) -> bool:
-    op_context = getattr(context, "op_execution_context", context)
-    return not op_context.has_partition_key
+    """More than one cycle in this run (a one-cycle backfill carries range tags too)."""
+    return len(cycles_of_run(context)) > 1
 
 
 def for_cycle(result: AssetCheckResult | AssetCheckEvaluation, cycle: str, ranged: bool,
-              blocking: bool | None = None) -> AssetCheckResult | AssetCheckEvaluation:
-    """``result`` as reported for ``cycle``: unchanged in a one-cycle run, named by cycle in a range."""
+              blocking: bool | None = None, instance=None) -> AssetCheckResult | AssetCheckEvaluation:
+    """``result`` as reported for ``cycle``: unchanged in a one-cycle run, named by cycle in a range.
+
+    In a range it points at the cycle's latest materialization of the checked asset, as Dagster
+    does for a one-partition run; without that pointer the UI shows the result as not current.
+    """
     if not ranged:
         return result
     if isinstance(result, AssetCheckEvaluation) and blocking is None:
         blocking = result.blocking
+    key = AssetKey.from_coercible(result.asset_key)
     return AssetCheckEvaluation(
-        asset_key=AssetKey.from_coercible(result.asset_key), check_name=result.check_name or "",
+        asset_key=key, check_name=result.check_name or "",
         passed=result.passed, metadata=result.metadata, severity=result.severity,
-        description=result.description, blocking=blocking, partition=cycle)
+        description=result.description, blocking=blocking, partition=cycle,
+        target_materialization_data=_latest_materialization(instance, key, cycle) if instance else None)
 
 
-def range_label(cycles: Sequence[str]) -> str:
-    return cycles[0] if len(cycles) == 1 else f"{cycles[0]}..{cycles[-1]} ({len(cycles)} cycles)"
+def _latest_materialization(instance, key: AssetKey, cycle: str) -> AssetCheckEvaluationTargetMaterializationData | None:
+    records = instance.fetch_materializations(AssetRecordsFilter(asset_key=key, asset_partitions=[cycle]),
+                                              limit=1).records
+    if not records:
+        return None
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=records[0].storage_id, run_id=records[0].event_log_entry.run_id,
+        timestamp=records[0].timestamp)

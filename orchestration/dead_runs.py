@@ -73,6 +73,11 @@ def fail_dead_runs(instance: DagsterInstance, by: str, launched_here: bool = Fal
             pid = None
         if pid is None or pid == os.getpid() or _process_alive(pid):
             continue
+        # A worker exits right after it reports its end: a run that finished between the listing
+        # and the pid check is not dead, it is done.
+        current = instance.get_run_by_id(run.run_id)
+        if current is None or current.status not in (DagsterRunStatus.STARTED, DagsterRunStatus.STARTING):
+            continue
         message = f"process {pid} that ran it is gone (killed mid-run); marked failed by {by}"
         instance.report_run_failed(run, message=message)
         # A dead process never gives its pool slots back: every later run would wait for them.

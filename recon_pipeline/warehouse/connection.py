@@ -9,6 +9,7 @@ and pyarrow (bulk inserts into DuckDB) is not worth its start-up cost to every c
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.identity import WarehouseReplaced, check_missing_file, verify_identity
+
+log = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -214,7 +217,12 @@ class Warehouse:
         try:
             yield self
             if not self._in_tx:
-                self._conn.execute("checkpoint")
+                try:
+                    self._conn.execute("checkpoint")
+                except Exception as exc:  # noqa: BLE001 - see below
+                    # Best effort: what was written is committed either way (the close or the
+                    # next automatic checkpoint writes it); the cap only shapes the memory.
+                    log.warning("checkpoint under the memory cap failed: %s", exc)
         finally:
             self._conn.execute(f"set memory_limit = '{previous}'")
 

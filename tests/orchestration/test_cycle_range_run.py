@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dagster import AssetKey, DagsterEventType
+from dagster import AssetKey, AssetRecordsFilter, DagsterEventType
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from recon_pipeline.scenario.generator import generate_scenario
@@ -18,6 +18,8 @@ from tests.e2e.conftest import deliver, make_home
 
 MARTS = ["fct_reconciliation_links", "fct_payment_reconciliation", "fct_bank_line_reconciliation", "fct_exceptions"]
 FCT_EXCEPTIONS = AssetKey(["marts", "fct_exceptions"])
+LINKS = AssetKey(["marts", "fct_reconciliation_links"])
+SUMMARY = AssetKey(["marts", "rpt_close_summary"])
 
 
 def _marts(home, through: dt.date) -> dict[str, list[tuple]]:
@@ -47,6 +49,21 @@ def _range_run(home, monkeypatch, first: dt.date, last: dt.date):
     return result, materialized, built
 
 
+def _instance(home, monkeypatch):
+    from orchestration.runner import load_definitions
+
+    return load_definitions(home.settings(), echo=lambda _line: None)[1]
+
+
+def _evaluation(instance, run_id: str, key: AssetKey, check: str, partition: str):
+    """The target materialization of ``check``'s evaluation for ``partition`` in the run (None if absent)."""
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data
+        if evaluation.asset_key == key and evaluation.check_name == check and evaluation.partition == partition:
+            return evaluation.target_materialization_data
+    raise AssertionError(f"no {check} evaluation for {partition} in run {run_id[:8]}")
+
+
 def test_a_range_run_builds_cycles_in_order_and_stops_at_the_cycle_that_fails(tmp_path, monkeypatch):
     days = [dt.date(2026, 11, 10) + dt.timedelta(days=i) for i in range(3)]
     generate_scenario(tmp_path / "scenario", start=days[0], days=3, payments_per_day=6, seed=11)
@@ -62,6 +79,15 @@ def test_a_range_run_builds_cycles_in_order_and_stops_at_the_cycle_that_fails(tm
     assert result.success
     assert materialized == {d.isoformat() for d in days}
     assert built == [f"dbt build of pay cycle {d.isoformat()}" for d in days]
+    # Each cycle's dbt tests and mart checks are its own, on its own materialization: the UI
+    # shows them as current for every cycle of the range.
+    instance = _instance(home, monkeypatch)
+    for key, check in ((LINKS, "assert_bank_line_in_one_match"), (SUMMARY, "match_rate_vs_trailing_median")):
+        for day in days:
+            target = _evaluation(instance, result.run_id, key, check, day.isoformat())
+            latest = instance.fetch_materializations(
+                AssetRecordsFilter(asset_key=key, asset_partitions=[day.isoformat()]), limit=1).records[0]
+            assert target is not None and target.storage_id == latest.storage_id, (check, day)
     assert _marts(home, days[-1]) == cycle_by_cycle
 
     # A wrong manual match in the middle cycle (what `recon match` now refuses) fails its dbt test.
