@@ -38,7 +38,7 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.cycle_range import builds_a_range, cycles_of_run, for_cycle
+from orchestration.cycle_range import cycles_of_run, for_cycle
 from orchestration.dbt import recon_dbt_project
 from orchestration.instance import CYCLES_POOL
 from orchestration.partitions import CYCLES_IN_ORDER_IN_ONE_RUN, PREVIOUS_CYCLE
@@ -95,7 +95,8 @@ def build_dbt_cycle_assets(partitions):
         """Normalise, match and report the run's pay cycles (staging → intermediate → marts), oldest first."""
         run_settings = recon.settings
         apply_dbt_env(run_settings)
-        cycles, ranged = cycles_of_run(context), builds_a_range(context)
+        cycles = cycles_of_run(context)
+        ranged = len(cycles) > 1
         # In a range, each cycle's test results wait until its models are recorded as
         # materialized (at the last cycle's Outputs), so they can point at that materialization.
         checked: list[tuple[str, AssetCheckResult | AssetCheckEvaluation]] = []

@@ -24,7 +24,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from orchestration.cycle_range import builds_a_range, cycles_of_run, for_cycle
+from orchestration.cycle_range import cycles_of_run, for_cycle
 from orchestration.instance import CYCLES_POOL
 from orchestration.resources import Recon
 from recon_pipeline.consistency.counts import ParticipantCounts, read_participant_counts
@@ -91,9 +91,9 @@ def build_internal_consistency_check(partitions_def: PartitionsDefinition) -> As
     @multi_asset_check(specs=[spec], name="cycle_internal_consistency", pool=CYCLES_POOL, can_subset=True,
                        description="Our own services' agreement for the pay cycle (CONTRACT §6).")
     def cycle_internal_consistency(context: AssetCheckExecutionContext, recon: ResourceParam[Recon]):
-        ranged = builds_a_range(context)
-        for cycle in cycles_of_run(context):
-            yield for_cycle(_cycle_result(context, recon, dt.date.fromisoformat(cycle)), cycle, ranged,
+        cycles = cycles_of_run(context)
+        for cycle in cycles:
+            yield for_cycle(_cycle_result(context, recon, dt.date.fromisoformat(cycle)), cycle, len(cycles) > 1,
                             blocking=False, instance=context.instance)
 
     return cycle_internal_consistency

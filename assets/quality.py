@@ -42,7 +42,7 @@ from dagster import (
     multi_asset_check,
 )
 
-from orchestration.cycle_range import builds_a_range, cycles_of_run, for_cycle
+from orchestration.cycle_range import cycles_of_run, for_cycle
 from orchestration.instance import CYCLES_POOL
 from orchestration.partitions import ONE_CYCLE_PER_RUN
 from orchestration.resources import Recon
@@ -182,14 +182,14 @@ def build_quality_assets(partitions_def: PartitionsDefinition
                     "only; they run before the close pack so its Data quality sheet includes them.",
     )
     def cycle_marts_quality(context: AssetCheckExecutionContext, recon: ResourceParam[Recon]):
-        ranged = builds_a_range(context)
-        for cycle in cycles_of_run(context):
+        cycles = cycles_of_run(context)
+        for cycle in cycles:
             for r in _mart_results(context, recon, cycle, mart_definitions):
                 if not r.passed:
                     context.log.warning(f"data-quality warning for pay cycle {cycle}: {r.summary()}")
                 # Never ERROR: these specs are blocking only to run before the close pack.
                 yield for_cycle(to_asset_check_result(r, MART_KEY_FOR_DATASET[r.dataset], warn_only=True),
-                                cycle, ranged, blocking=True, instance=context.instance)
+                                cycle, len(cycles) > 1, blocking=True, instance=context.instance)
 
     return [cycle_inputs], [cycle_marts_quality]
 

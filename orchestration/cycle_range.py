@@ -21,16 +21,13 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 
 
 def cycles_of_run(context) -> list[str]:
-    """The pay cycles this run builds, oldest first (one for a schedule, a sensor or `recon run`)."""
+    """The pay cycles this run builds, oldest first (one for a schedule, a sensor or `recon run`).
+
+    A range is more than one of them: a one-cycle backfill carries range tags too."""
     op_context = getattr(context, "op_execution_context", context)
     if op_context.has_partition_key:
         return [op_context.partition_key]
     return sorted(op_context.partition_keys)   # ISO dates: text order is date order
-
-
-def builds_a_range(context) -> bool:
-    """More than one cycle in this run (a one-cycle backfill carries range tags too)."""
-    return len(cycles_of_run(context)) > 1
 
 
 def for_cycle(result: AssetCheckResult | AssetCheckEvaluation, cycle: str, ranged: bool,

@@ -46,17 +46,11 @@ def _range_run(home, monkeypatch, first: dt.date, last: dt.date):
                     if e.dagster_event.asset_key == FCT_EXCEPTIONS}
     built = [e.user_message for e in instance.all_logs(result.run_id)
              if (e.user_message or "").startswith("dbt build of pay cycle")]
-    return result, materialized, built
-
-
-def _instance(home, monkeypatch):
-    from orchestration.runner import load_definitions
-
-    return load_definitions(home.settings(), echo=lambda _line: None)[1]
+    return result, materialized, built, instance
 
 
 def _evaluation(instance, run_id: str, key: AssetKey, check: str, partition: str):
-    """The target materialization of ``check``'s evaluation for ``partition`` in the run (None if absent)."""
+    """The target materialization of ``check``'s evaluation for ``partition`` in the run (fails if there is none)."""
     for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
         evaluation = record.dagster_event.event_specific_data
         if evaluation.asset_key == key and evaluation.check_name == check and evaluation.partition == partition:
@@ -75,13 +69,12 @@ def test_a_range_run_builds_cycles_in_order_and_stops_at_the_cycle_that_fails(tm
     assert cycle_by_cycle["fct_exceptions"], "the scenario should carry exceptions from cycle to cycle"
 
     # The same cycles rebuilt as one range: the marts of building them one run each.
-    result, materialized, built = _range_run(home, monkeypatch, days[0], days[-1])
+    result, materialized, built, instance = _range_run(home, monkeypatch, days[0], days[-1])
     assert result.success
     assert materialized == {d.isoformat() for d in days}
     assert built == [f"dbt build of pay cycle {d.isoformat()}" for d in days]
     # Each cycle's dbt tests and mart checks are its own, on its own materialization: the UI
     # shows them as current for every cycle of the range.
-    instance = _instance(home, monkeypatch)
     for key, check in ((LINKS, "assert_bank_line_in_one_match"), (SUMMARY, "match_rate_vs_trailing_median")):
         for day in days:
             target = _evaluation(instance, result.run_id, key, check, day.isoformat())
@@ -101,7 +94,7 @@ def test_a_range_run_builds_cycles_in_order_and_stops_at_the_cycle_that_fails(tm
                    "matched_by, matched_at, effective_cycle) values ('mm_wrong', ?, ?, 'wrong', 'eve', ?, ?)",
                    (payment_id, bank_line_id, dt.datetime(2026, 11, 12, 9), days[1]))
 
-    result, materialized, built = _range_run(home, monkeypatch, days[0], days[-1])
+    result, materialized, built, instance = _range_run(home, monkeypatch, days[0], days[-1])
 
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE)
