@@ -36,15 +36,16 @@ from dagster import (
     Output,
     ResourceParam,
 )
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from orchestration.cycle_range import cycles_of_run, for_cycle
 from orchestration.dbt import recon_dbt_project
+from orchestration.dbt_in_process import InProcessBuild, dbt_build
 from orchestration.instance import CYCLES_POOL
 from orchestration.partitions import CYCLES_IN_ORDER_IN_ONE_RUN, PREVIOUS_CYCLE
 from orchestration.resources import Recon
 from recon_pipeline.cycles import dbt_vars_for_cycle
-from recon_pipeline.dbt_setup import apply_dbt_env, dbt_cycle_invocation, keep_partial_parse
+from recon_pipeline.dbt_setup import apply_dbt_env, dbt_cycle_invocation
 from recon_pipeline.warehouse.dbt_failures import dbt_error_line, errored_node_lines, failed_test_lines
 
 
@@ -91,7 +92,7 @@ def build_dbt_cycle_assets(partitions):
         pool=CYCLES_POOL,
         name="reconcile_pay_cycle",
     )
-    def reconcile_pay_cycle(context: AssetExecutionContext, dbt: DbtCliResource, recon: ResourceParam[Recon]):
+    def reconcile_pay_cycle(context: AssetExecutionContext, recon: ResourceParam[Recon]):
         """Normalise, match and report the run's pay cycles (staging → intermediate → marts), oldest first."""
         run_settings = recon.settings
         apply_dbt_env(run_settings)
@@ -103,7 +104,7 @@ def build_dbt_cycle_assets(partitions):
         output_keys: set[AssetKey] = set()
         for position, cycle in enumerate(cycles):
             last = position == len(cycles) - 1
-            invocation = _build_cycle(context, dbt, cycle, run_settings)
+            invocation = _build_cycle(context, cycle, run_settings)
             for event in invocation.stream():
                 if isinstance(event, (AssetCheckResult, AssetCheckEvaluation)):
                     if ranged:
@@ -116,7 +117,6 @@ def build_dbt_cycle_assets(partitions):
                     if isinstance(event, Output):
                         output_keys.add(context.asset_key_for_output(event.output_name))
                     yield event
-            keep_partial_parse(invocation.target_path)
             if not invocation.is_successful():
                 # The cycles before this one are built and stay so: say it (for the models no
                 # Output recorded), then fail naming this one.
@@ -132,18 +132,17 @@ def build_dbt_cycle_assets(partitions):
     return _as_one_unit(reconcile_pay_cycle)
 
 
-def _build_cycle(context: AssetExecutionContext, dbt: DbtCliResource, cycle: str, run_settings):
+def _build_cycle(context: AssetExecutionContext, cycle: str, run_settings) -> InProcessBuild:
     dbt_vars = dbt_vars_for_cycle(cycle, run_settings)
     # The cycle goes in the environment, so dbt's partial parsing holds from cycle to cycle.
     vars_args, cycle_env = dbt_cycle_invocation(dbt_vars)
     os.environ.update(cycle_env)
     # Unit tests of the matching rules run in the test suite, not in every cycle's build.
-    args = ["build", "--exclude-resource-type", "unit_test", *vars_args]
     context.log.info(f"dbt build of pay cycle {cycle}")
-    return dbt.cli(args, context=context, raise_on_error=False)
+    return dbt_build(context, ["--exclude-resource-type", "unit_test", *vars_args])
 
 
-def _failure_line(invocation, recon: Recon) -> str:
+def _failure_line(invocation: InProcessBuild, recon: Recon) -> str:
     """What dbt could not build and why, and the failing tests with their keys (dagster-dbt's
     error names none of them)."""
     try:
@@ -157,7 +156,7 @@ def _failure_line(invocation, recon: Recon) -> str:
     except Exception:  # noqa: BLE001 - the warehouse is gone (the reason is above); name the tests anyway
         failed += failed_test_lines(run_results, None)
     if not failed:
-        failed = [dbt_error_line(str(invocation.get_error() or ""), invocation.process.returncode)]
+        failed = [dbt_error_line(str(invocation.get_error() or ""), invocation.returncode)]
     return " | ".join(failed)
 
 

@@ -4,7 +4,8 @@
 take it as a parameter instead of reading recon.yaml in their bodies, so a run uses exactly
 the settings its definitions were built from (``recon run`` passes its own, the code server
 reads them once when it loads), and a test hands an asset its settings directly.
-``dbt``: the dbt CLI resource (orchestration/dbt.py).
+dbt needs no resource: a cycle's build runs dbt in the step's process
+(orchestration/dbt_in_process.py).
 """
 from __future__ import annotations
 
@@ -13,12 +14,10 @@ from dataclasses import dataclass
 
 from dagster import ResourceDefinition
 
-from orchestration.dbt import recon_dbt_resource
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import Warehouse, open_warehouse
 
 RECON = "recon"
-DBT = "dbt"
 
 
 @dataclass(frozen=True)
@@ -38,4 +37,4 @@ def recon_resource(settings: Settings) -> ResourceDefinition:
 
 def recon_resources(settings: Settings) -> dict[str, object]:
     """Every resource the recon assets need, for these settings."""
-    return {RECON: recon_resource(settings), DBT: recon_dbt_resource()}
+    return {RECON: recon_resource(settings)}

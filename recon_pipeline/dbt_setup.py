@@ -1,10 +1,11 @@
 """Where the dbt project lives, how dbt reaches the warehouse, and its manifest.
 
-dbt runs as a subprocess of the Dagster step; it learns the warehouse from environment
-variables derived here from recon's settings, so ``profiles.yml`` never changes per
-deployment. The manifest is built by ``recon prepare`` (and ``make install``) or by
+dbt runs in the Dagster step's process (orchestration/dbt_in_process.py) or, for an
+operator's partial rebuild, as a subprocess; either way it learns the warehouse from
+environment variables derived here from recon's settings, so ``profiles.yml`` never changes
+per deployment. The manifest is built by ``recon prepare`` (and ``make install``) or by
 ``dagster dev`` (orchestration/definitions.py), never at import time of the definitions.
-Dagster's view of the project (``DbtProject``, the dbt resource) is in orchestration/dbt.py.
+Dagster's view of the project (``DbtProject``) is in orchestration/dbt.py.
 """
 from __future__ import annotations
 
@@ -37,15 +38,6 @@ def dbt_executable() -> str:
         if candidate.exists():
             return str(candidate)
     return shutil.which("dbt") or "dbt"
-
-
-def dbt_run_executable() -> str:
-    """What the Dagster dbt resource starts: ``recon-dbt`` (dbt that dies with its run, see
-    ``dbt_child``) when installed in this environment, else dbt itself."""
-    for candidate in (Path(sys.prefix) / "bin" / "recon-dbt", Path(sys.executable).with_name("recon-dbt")):
-        if candidate.exists():
-            return str(candidate)
-    return dbt_executable()
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
@@ -108,7 +100,7 @@ def keep_partial_parse(run_target_path: Path) -> None:
     os.replace(tmp, shared)
 
 
-def _newest_source_mtime() -> float:
+def newest_source_mtime() -> float:
     newest = (DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime
     for folder in ("models", "macros", "seeds", "tests"):
         for path in (DBT_PROJECT_DIR / folder).rglob("*"):
@@ -120,7 +112,7 @@ def _newest_source_mtime() -> float:
 def ensure_manifest(force: bool = False) -> Path:
     """Run ``dbt parse`` when the manifest is missing or older than the project's files."""
     manifest = MANIFEST_PATH
-    if not force and manifest.is_file() and manifest.stat().st_mtime >= _newest_source_mtime():
+    if not force and manifest.is_file() and manifest.stat().st_mtime >= newest_source_mtime():
         return manifest
     env = dict(os.environ)
     env.setdefault("RECON_DBT_TARGET", "duckdb")

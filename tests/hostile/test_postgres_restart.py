@@ -16,7 +16,7 @@ from recon_pipeline.scenario.generator import generate_scenario
 from recon_pipeline.settings import load_settings
 from recon_pipeline.warehouse.connection import open_warehouse
 from tests.e2e.conftest import RECON, deliver, make_home
-from tests.hostile.test_killed_run import _cmdline, _descendants
+from tests.hostile.test_killed_run import collect_lines, dbt_step_started
 from tests.private_postgres import private_postgres
 
 START = dt.date(2026, 11, 9)
@@ -38,20 +38,11 @@ def _rows(env: dict) -> dict[str, list[tuple]]:
                 for table, columns in TABLES.items()}
 
 
-def _dbt_running(pid: int) -> bool:
-    return any(" build " in _cmdline(p) and "dbt" in _cmdline(p) for p in _descendants(pid))
-
-
 def _statement_running(server) -> bool:
     """A statement of the build is executing in the warehouse right now."""
     with psycopg.connect(server.url, autocommit=True) as con:
         return bool(con.execute("select count(*) from pg_stat_activity where datname = 'warehouse' "
                                 "and state = 'active' and pid <> pg_backend_pid()").fetchone()[0])
-
-
-def _watch(proc: subprocess.Popen, lines: list[str]) -> None:
-    for line in proc.stdout:
-        lines.append(line.rstrip("\n"))
 
 
 def test_postgres_restarted_mid_build_fails_clearly_and_the_next_run_ends_where_a_clean_run_ends(tmp_path):
@@ -65,12 +56,11 @@ def test_postgres_restarted_mid_build_fails_clearly_and_the_next_run_ends_where_
         proc = subprocess.Popen([RECON, "run", "--through", cycles[-1]], env=restarted.env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines: list[str] = []
-        reader = threading.Thread(target=_watch, args=(proc, lines), daemon=True)
+        reader = threading.Thread(target=collect_lines, args=(proc, lines), daemon=True)
         reader.start()
         deadline = time.monotonic() + 900
-        second = f"building pay cycle {cycles[1]}"
         while time.monotonic() < deadline and proc.poll() is None:
-            if any(second in line for line in lines) and _dbt_running(proc.pid) and _statement_running(server):
+            if dbt_step_started(lines, cycles[1]) and _statement_running(server):
                 break
             time.sleep(0.05)
         assert proc.poll() is None, "the run ended before the second cycle's dbt build:\n" + "\n".join(lines[-30:])
