@@ -102,9 +102,11 @@ class InProcessBuild:
         def build() -> None:
             try:
                 # --no-write-json: the 3 MB manifest is not re-written per cycle; run_results.json,
-                # which the failure line and the profiles read, is written below.
+                # which the failure line and the profiles read, is written below. The log file
+                # keeps info lines: the SQL each model ran is in the build's run/ folder, and
+                # writing every debug event cost ~1 s a cycle (dbt 8.6 → 6.6 s, same cycle).
                 self._result = dbtRunner(manifest=dbt_manifest, callbacks=[on_event]).invoke(
-                    [*self.args, "--no-write-json", *_paths(self.target_path)])
+                    [*self.args, "--no-write-json", "--log-level-file", "info", *_paths(self.target_path)])
             except BaseException as exc:  # noqa: BLE001 - reported as the build's error
                 self._result = dbtRunnerResult(success=False, exception=exc)
             finally:
