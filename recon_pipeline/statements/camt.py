@@ -15,6 +15,8 @@ loads DTDs, resolves entities or touches the network.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import itertools
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
@@ -83,40 +85,6 @@ def _reject_declarations(data: bytes) -> None:
             "XML: DOCTYPE/ENTITY declarations are not allowed in bank statements "
             "(possible entity bomb or external-entity attack)"
         )
-
-
-def _parse_xml(data: bytes):
-    _reject_declarations(data)
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    try:
-        root = etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else "syntax error"
-        message = re.sub(r"\s*\(<string>, line \d+\)$", "", message)
-        raise StatementParseError(f"XML is malformed or truncated: {message}") from None
-    except ValueError as exc:  # e.g. unicode strings with encoding declaration
-        raise StatementParseError(f"XML cannot be read: {exc}") from None
-    if root is None:
-        raise StatementParseError("XML document is empty")
-    doctype = root.getroottree().docinfo.doctype
-    if doctype:
-        raise StatementParseError("XML: DOCTYPE declarations are not allowed in bank statements")
-    return root
-
-
-def _find_message(root):
-    """The BkToCstmr* element, whether it is the root's child or wrapped in an envelope."""
-    for el in root.iter():
-        if _local(el.tag) in _MESSAGES:
-            return el
-    return None
 
 
 def message_version(root, message) -> str:
@@ -419,96 +387,173 @@ def _control_totals(record, where: str) -> tuple[int | None, Decimal | None]:
     return count, net
 
 
-def _record(record, family: str, index: int, warnings: list[str]) -> Statement:
-    kind = _local(record.tag)
-    where = f"{family}: {kind} {index}"
+def _record_header(record, where: str, warnings: list[str], first_entry=None):
+    """The record's account, its currency and its balances, read from what precedes its entries
+    (``record``: the record element, or the list of its children before the first entry).
+
+    ISO 20022 puts ``Acct``, ``Bal`` and ``TxsSummry`` before the first ``Ntry``, so when the
+    first entry has been read these are complete."""
     acct = _kid(record, "Acct")
     account = _account_id(acct)
     if account is None:
         raise StatementParseError(f"{where} has no account (Acct/Id/IBAN or Acct/Id/Othr/Id)")
-    acct_ccy = _text(acct, "Ccy")
     balances = _balances(record, where, warnings)
-    entries = _kids(record, "Ntry")
     first_entry_ccy = None
-    if entries:
-        amt = _kid(entries[0], "Amt")
+    if first_entry is not None:
+        amt = _kid(first_entry, "Amt")
         first_entry_ccy = amt.get("Ccy") if amt is not None else None
     # Balances are in the account's currency by definition; an entry may not be (test files
     # and some banks report the instructed currency there), so balances win over entries.
-    currency = acct_ccy or next((b[2] for b in balances if b[2]), None) or first_entry_ccy
+    currency = _text(acct, "Ccy") or next((b[2] for b in balances if b[2]), None) or first_entry_ccy
     if not currency:
         raise StatementParseError(f"{where} has no currency (no Acct/Ccy, entry or balance Ccy)")
-    lines = [
-        _entry(ntry, currency, account, f"{where} Ntry {n}", warnings)
-        for n, ntry in enumerate(entries, start=1)
-    ]
-    opening, closing = _pick_balances(balances)
-    count, net = _control_totals(record, where)
-    extra = {"balance_codes": [b[0] for b in balances]}
-    if opening:
-        extra["opening_code"] = opening[0]
-    if closing:
-        extra["closing_code"] = closing[0]
-    period = _kid(record, "FrToDt")
-    if period is not None:
-        extra["period"] = (
-            _first_text(period, ("FrDtTm",), ("FrDt",)),
-            _first_text(period, ("ToDtTm",), ("ToDt",)),
+    return account, currency, balances
+
+
+class _RecordReader:
+    """One Stmt/Rpt/Ntfctn read as the parser reaches it: each entry becomes a line as soon as
+    its element is complete, and the element is then dropped from the tree."""
+
+    def __init__(self, family: str, index: int, warnings: list[str]):
+        self.where = f"{family}: {{kind}} {index}"
+        self.warnings = warnings
+        self.header = None
+        self.lines: list[StatementLine] = []
+
+    def entry(self, record, ntry) -> None:
+        where = self.where.format(kind=_local(record.tag))
+        if self.header is None:
+            # Only what precedes the entry: the parser may already have begun the elements after it.
+            before = list(itertools.takewhile(lambda child: child is not ntry, record))
+            self.header = _record_header(before, where, self.warnings, first_entry=ntry)
+        account, currency, _ = self.header
+        self.lines.append(_entry(ntry, currency, account, f"{where} Ntry {len(self.lines) + 1}", self.warnings))
+
+    def finish(self, record) -> Statement:
+        where = self.where.format(kind=_local(record.tag))
+        if self.header is None:  # a record without entries
+            self.header = _record_header(record, where, self.warnings)
+        account, currency, _ = self.header
+        balance_warnings: list[str] = []
+        balances = _balances(record, where, balance_warnings)  # all of them, late ones included
+        if next((b[2] for b in balances if b[2]), currency) != currency and _text(_kid(record, "Acct"), "Ccy") is None:
+            raise StatementParseError(f"{where} has a balance after its entries in another currency than "
+                                      f"the entries were read in ({currency}); it cannot be read unambiguously")
+        opening, closing = _pick_balances(balances)
+        count, net = _control_totals(record, where)
+        extra = {"balance_codes": [b[0] for b in balances]}
+        if opening:
+            extra["opening_code"] = opening[0]
+        if closing:
+            extra["closing_code"] = closing[0]
+        period = _kid(record, "FrToDt")
+        if period is not None:
+            extra["period"] = (
+                _first_text(period, ("FrDtTm",), ("FrDt",)),
+                _first_text(period, ("ToDtTm",), ("ToDt",)),
+            )
+        copy = _text(record, "CpyDplctInd")
+        if copy:
+            extra["copy_duplicate"] = copy
+        return Statement(
+            account=account,
+            currency=currency.upper(),
+            opening_balance=opening[1] if opening else None,
+            closing_balance=closing[1] if closing else None,
+            opening_date=opening[3] if opening else None,
+            closing_date=closing[3] if closing else None,
+            statement_id=_text(record, "Id"),
+            sequence=_first_text(record, ("ElctrncSeqNb",), ("LglSeqNb",)),
+            lines=self.lines,
+            control_entry_count=count,
+            control_sum=net,
+            extra=extra,
         )
-    copy = _text(record, "CpyDplctInd")
-    if copy:
-        extra["copy_duplicate"] = copy
-    return Statement(
-        account=account,
-        currency=currency.upper(),
-        opening_balance=opening[1] if opening else None,
-        closing_balance=closing[1] if closing else None,
-        opening_date=opening[3] if opening else None,
-        closing_date=closing[3] if closing else None,
-        statement_id=_text(record, "Id"),
-        sequence=_first_text(record, ("ElctrncSeqNb",), ("LglSeqNb",)),
-        lines=lines,
-        control_entry_count=count,
-        control_sum=net,
-        extra=extra,
-    )
 
 
 _STRAY_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def parse_camt(data: bytes) -> ParsedFile:
+    """Read a camt message entry by entry (``iterparse``), never holding the whole tree.
+
+    Why: as a tree, a 64 MiB statement (the size cap) took ~890 MiB of lxml elements before
+    its first line was read; read entry by entry, only its lines are held."""
     hint = _VERSION_RE.search(data[:4096].decode("latin-1"))
     # Control characters are not allowed in XML 1.0; a bank's stray one (a bell in a name)
     # would make the whole file unreadable, so it is removed, with a warning on the file.
     stray = len(_STRAY_CONTROL.findall(data))
     if stray:
         data = _STRAY_CONTROL.sub(b"", data)
+    _reject_declarations(data)
+    warnings: list[str] = [f"removed {stray} stray control character(s)"] if stray else []
     try:
-        root = _parse_xml(data)
+        parsed = _read_messages(data, warnings)
     except StatementParseError as exc:
-        if hint is None or str(exc).startswith("XML:"):
+        reason = str(exc)
+        if hint is None or reason.startswith(("XML:", "camt.", "XML is not")):
             raise
-        raise StatementParseError(f"{hint.group(0)}: {exc}") from None
-    message = _find_message(root)
+        raise StatementParseError(f"{hint.group(0)}: {reason}") from None
+    return parsed
+
+
+def _xml_error(exc: Exception) -> StatementParseError:
+    if isinstance(exc, etree.XMLSyntaxError):
+        message = str(exc).splitlines()[0] if str(exc) else "syntax error"
+        message = re.sub(r"\s*\(<string>, line \d+\)$", "", message)
+        return StatementParseError(f"XML is malformed or truncated: {message}")
+    return StatementParseError(f"XML cannot be read: {exc}")
+
+
+def _read_messages(data: bytes, warnings: list[str]) -> ParsedFile:
+    events = etree.iterparse(io.BytesIO(data), events=("start", "end"), resolve_entities=False,
+                             no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
+                             remove_pis=True)
+    root = message = family = record_name = version = None
+    record = reader = None  # the Stmt/Rpt/Ntfctn being read (held, so lxml keeps its proxy)
+    statements: list[Statement] = []
+    try:
+        for event, el in events:
+            name = _local(el.tag)
+            if event == "start":
+                if root is None:
+                    root = el
+                if message is None and name in _MESSAGES:
+                    message = el
+                    family, record_name = _MESSAGES[name]
+                    version = message_version(root, message)
+                elif message is not None and record is None and name == record_name and el.getparent() == message:
+                    record, reader = el, _RecordReader(family, len(statements) + 1, warnings)
+                continue
+            if record is None:
+                continue
+            if el == record:
+                statements.append(_in_family(family, reader.finish, record))
+                message.remove(record)  # read: its elements are not kept
+                record = reader = None
+            elif name == "Ntry" and el.getparent() == record:
+                _in_family(family, reader.entry, record, el)
+                record.remove(el)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise _xml_error(exc) from None
+    if root is None:
+        raise StatementParseError("XML document is empty")
     if message is None:
         raise StatementParseError(
             f"XML is not an ISO 20022 camt.052/053/054 message (root element <{_local(root.tag)}>)"
         )
-    family, record_name = _MESSAGES[_local(message.tag)]
-    version = message_version(root, message)
-    records = _kids(message, record_name)
-    if not records:
+    if not statements:
         raise StatementParseError(f"{family}: message has no {record_name} element")
-    warnings: list[str] = [f"removed {stray} stray control character(s)"] if stray else []
-    statements = []
-    for index, record in enumerate(records, start=1):
-        try:
-            statements.append(_record(record, family, index, warnings))
-        except StatementParseError as exc:
-            reason = str(exc)
-            raise StatementParseError(reason if reason.startswith(family) else f"{family}: {reason}") from None
     return ParsedFile(format=version, statements=statements, warnings=_summarise(warnings))
+
+
+def _in_family(family: str, read, *args):
+    """A record's error names the message family first, as every reason from this parser does."""
+    try:
+        return read(*args)
+    except StatementParseError as exc:
+        reason = str(exc)
+        raise StatementParseError(reason if reason.startswith(family) else f"{family}: {reason}") from None
 
 
 def _summarise(warnings: Iterable[str]) -> list[str]:

@@ -44,7 +44,6 @@ class EventLoadResult:
     messages_seen: int = 0
     events_loaded: int = 0
     messages_quarantined: int = 0
-    messages_already_loaded: int = 0
     files_loaded: int = 0
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (message key, reason)
 
@@ -53,7 +52,6 @@ class EventLoadResult:
             "messages_seen": self.messages_seen,
             "events_loaded": self.events_loaded,
             "messages_quarantined": self.messages_quarantined,
-            "messages_already_loaded": self.messages_already_loaded,
             "snapshot_files_loaded": self.files_loaded,
         }
 
@@ -65,13 +63,12 @@ def message_key(msg: EventMessage) -> str:
 
 
 def load_event_messages(wh: Warehouse, messages: Iterable[EventMessage], result: EventLoadResult,
-                        known_keys: set[str] | None, now: dt.datetime | None = None) -> tuple[int, int]:
+                        now: dt.datetime | None = None) -> tuple[int, int]:
     """Validate and insert messages not loaded before; returns (loaded, quarantined) of this batch.
 
     Rows are written every ``BATCH_ROWS`` messages (or ``BATCH_BYTES``), so a hostile file (a million bad lines
-    in a 2 KB gzip) costs one batch of memory, not the whole file. ``known_keys`` skips keys
-    loaded earlier (Kafka ranges may overlap); ``None`` when keys are unique by construction
-    (a snapshot file's keys are its sha256 and line numbers).
+    in a 2 KB gzip) costs one batch of memory, not the whole file. Every message given is new
+    (a snapshot file's keys are its sha256 and line numbers; Kafka's start past what is loaded).
     """
     now = now or dt.datetime.now(dt.UTC)
     events, quarantined = [], []
@@ -79,11 +76,6 @@ def load_event_messages(wh: Warehouse, messages: Iterable[EventMessage], result:
     for msg in messages:
         result.messages_seen += 1
         key = message_key(msg)
-        if known_keys is not None:
-            if key in known_keys:
-                result.messages_already_loaded += 1
-                continue
-            known_keys.add(key)
         held_bytes += len(msg.value)
         try:
             ev = parse_event(msg.value, now=now)
@@ -139,8 +131,7 @@ def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
         try:
             with wh.memory_capped(LOAD_MEMORY_LIMIT):
                 loaded, quarantined = load_event_messages(
-                    wh, _until_damaged(read_snapshot_file(landed.path, landed.sha256), damage), file_result,
-                    None)
+                    wh, _until_damaged(read_snapshot_file(landed.path, landed.sha256), damage), file_result)
                 with wh.transaction():
                     if damage:
                         # The lines before the damage are loaded; the file itself is kept as evidence.
@@ -170,12 +161,23 @@ def load_event_files(wh: Warehouse, landing: LandingZone) -> EventLoadResult:
         result.quarantined.extend(file_result.quarantined[:MAX_REPORTED - len(result.quarantined)])
         result.files_loaded += 1
 
-    # Kafka ranges: keys were landed in ranges that may overlap, so loaded keys are skipped.
-    known = {r[0] for r in wh.fetchall("select message_key from raw.payment_events where origin = 'kafka'")}
-    known |= {r[0] for r in wh.fetchall("select message_key from raw.quarantine_events where origin = 'kafka'")}
+    # Kafka ranges may overlap; each partition loads in offset order in one transaction, so
+    # everything at or below its highest loaded offset is in (one number per partition, not a
+    # set of every key ever loaded).
     with wh.transaction():
-        load_event_messages(wh, iter_landed_messages(landing.root), result, known)
+        load_event_messages(wh, iter_landed_messages(landing.root, kafka_loaded_up_to(wh)), result)
     return result
+
+
+def kafka_loaded_up_to(wh: Warehouse) -> dict[tuple[str, int], int]:
+    """The highest offset loaded (as an event or quarantined) per Kafka topic and partition."""
+    rows = wh.fetchall(
+        "select topic, kafka_partition, max(message_offset) from ("
+        " select topic, kafka_partition, message_offset from raw.payment_events where origin = 'kafka'"
+        " union all"
+        " select topic, kafka_partition, message_offset from raw.quarantine_events where origin = 'kafka'"
+        ") loaded group by topic, kafka_partition")
+    return {(topic, int(partition)): int(offset) for topic, partition, offset in rows}
 
 
 def _forget_partial_load(wh: Warehouse, sha256: str) -> None:

@@ -318,3 +318,32 @@ def test_a_recorded_offset_beyond_the_partition_end_fails_with_a_reason_instead_
     ks = KafkaSettings(tansu.bootstrap, (topic,), poll_timeout_seconds=1.0)
     with pytest.raises(KafkaSnapshotError, match="beyond the partition's end"):
         plan_snapshot(ks, {(topic, 0): 50})
+
+
+def test_a_load_reads_only_what_is_new_past_each_partitions_loaded_offset(
+        tansu, topic, recon_env, make_event):
+    """Loading Kafka ranges costs what is new: every event lands once, and once a partition's
+    offsets are loaded its old range files are not read again (a damaged old file, which a
+    re-read would trip over, proves it)."""
+    from recon_pipeline.landing.zone import LandingZone
+    from recon_pipeline.warehouse.load_events import kafka_loaded_up_to, load_event_files
+
+    settings = load_settings()
+    tansu.produce(topic, [(n % 3, None, make_event(n)) for n in range(9)])
+    snapshot_topics(settings)
+    with open_warehouse(settings) as wh:
+        first = load_event_files(wh, LandingZone(settings.landing_dir))
+        assert first.events_loaded == 9
+        assert kafka_loaded_up_to(wh) == {(topic, p): 2 for p in range(3)}
+    for _t, _p, _s, _e, path in landed_range_files(settings.landing_dir):
+        path.write_bytes(b"not parquet any more")      # read again, this would fail the load
+
+    tansu.produce(topic, [(0, None, make_event(100)), (1, None, make_event(101))])
+    snapshot_topics(settings)
+    with open_warehouse(settings) as wh:
+        second = load_event_files(wh, LandingZone(settings.landing_dir))
+        again = load_event_files(wh, LandingZone(settings.landing_dir))
+        rows = wh.fetchall("select kafka_partition, message_offset from raw.payment_events order by 1, 2")
+    assert (second.messages_seen, second.events_loaded) == (2, 2)
+    assert (again.messages_seen, again.events_loaded) == (0, 0)
+    assert rows == sorted([(p, o) for p in range(3) for o in range(3)] + [(0, 3), (1, 3)])

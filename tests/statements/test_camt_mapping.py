@@ -197,3 +197,28 @@ def test_entry_without_amount_is_named_in_the_reason():
 def test_entry_with_unknown_indicator_is_rejected():
     with pytest.raises(StatementParseError, match="CdtDbtInd"):
         parse_statement(camt053(ntry("1.00", "SIDEWAYS")))
+
+
+def test_a_statement_with_several_records_and_many_entries_keeps_every_line_in_order():
+    """Read entry by entry (the parser streams): each record keeps its own lines, balances and
+    totals, whatever comes after it in the file."""
+    entries = "".join(ntry(f"{n}.00", "CRDT" if n % 2 else "DBIT") for n in range(1, 2001))
+    one = camt053(entries, extra="<TxsSummry><TtlNtries><NbOfNtries>2000</NbOfNtries></TtlNtries></TxsSummry>")
+    second = ("<Stmt><Id>S2</Id><Acct><Id><IBAN>GB33BUKB20201555555555</IBAN></Id><Ccy>GBP</Ccy></Acct>"
+              + bal("CLBD", "7.00") + ntry("7.00", "CRDT") + "</Stmt>")
+    data = one.replace(b"</Stmt>\n", b"</Stmt>\n" + second.encode() + b"\n", 1)
+    parsed = parse_statement(data, "two.xml")
+    first, other = parsed.statements
+    assert [line.amount for line in first.lines] == [Decimal(n) * (1 if n % 2 else -1) for n in range(1, 2001)]
+    assert first.control_entry_count == 2000 and first.closing_balance == Decimal("50.00")
+    assert (other.account, other.currency, [line.amount for line in other.lines]) == \
+        ("GB33BUKB20201555555555", "GBP", [Decimal("7.00")])
+
+
+def test_a_balance_after_the_entries_in_another_currency_is_refused_as_ambiguous():
+    """Entries take the account's currency from what precedes them (ISO 20022 order); a balance
+    placed after them that names another currency leaves the file ambiguous: quarantined."""
+    data = camt053(ntry("5.00", "CRDT"), balances="").replace(b"<Ccy>EUR</Ccy></Acct>", b"</Acct>")
+    late = data.replace(b"</Ntry>", b"</Ntry>" + bal("CLBD", "5.00").replace('Ccy="EUR"', 'Ccy="USD"').encode())
+    with pytest.raises(StatementParseError, match="balance after its entries"):
+        parse_statement(late, "late.xml")

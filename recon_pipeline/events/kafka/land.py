@@ -17,7 +17,7 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,17 +165,22 @@ def landed_range_files(landing_dir: Path) -> Iterator[tuple[str, int, int, int, 
                 yield topic_dir.name, int(part_dir.name), start, end, f
 
 
-def iter_landed_messages(landing_dir: Path) -> Iterator[EventMessage]:
-    """Every landed Kafka message exactly once per (topic, partition, offset), in offset order.
+def iter_landed_messages(landing_dir: Path,
+                         loaded_up_to: Mapping[tuple[str, int], int] | None = None) -> Iterator[EventMessage]:
+    """Every landed Kafka message exactly once per (topic, partition, offset), in offset order,
+    from past ``loaded_up_to`` (the highest offset per partition loaded before).
 
     Streams row groups, and dedups with one high-water mark per partition (files of a
     partition are visited by start offset and their rows are in offset order), so memory
-    stays bounded however large the topic.
+    stays bounded however large the topic; files wholly at or below a partition's mark are not
+    opened, so a load costs what is new, not the topic's history.
     """
-    high_water: dict[tuple[str, int], int] = {}
-    for topic, partition, _start, _end, path in landed_range_files(landing_dir):
+    high_water: dict[tuple[str, int], int] = dict(loaded_up_to or {})
+    for topic, partition, _start, end, path in landed_range_files(landing_dir):
         key = (topic, partition)
         mark = high_water.get(key, -1)
+        if end - 1 <= mark:
+            continue              # offsets start .. end - 1: every one of them is loaded
         for message in _read_range_file(path, topic):
             if message.offset <= mark:
                 continue          # already yielded from an earlier (or longer) file
