@@ -156,7 +156,8 @@ def _failure_line(invocation: InProcessBuild, recon: Recon) -> str:
     except Exception:  # noqa: BLE001 - the warehouse is gone (the reason is above); name the tests anyway
         failed += failed_test_lines(run_results, None)
     if not failed:
-        failed = [dbt_error_line(str(invocation.get_error() or ""), invocation.returncode)]
+        failed = [dbt_error_line(str(invocation.get_error() or ""), invocation.returncode,
+                                 str(invocation.target_path / "dbt.log"))]
     return " | ".join(failed)
 
 

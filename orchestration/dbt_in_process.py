@@ -14,10 +14,13 @@ so the UI shows the same materializations and check results as before.
 
 dbt runs on a worker thread; the step's thread turns each result into an Output or a check
 result as it arrives, so a long build shows progress. A killed run takes dbt with it: there
-is no child process left writing the warehouse.
+is no child process left writing the warehouse. A step that stops listening (a terminated run)
+interrupts dbt as Ctrl-C would and waits for it; one build runs at a time in a process, since
+dbt keeps its adapters and event callbacks process-wide.
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import queue
@@ -41,6 +44,11 @@ _DONE = object()
 
 _parsed: dict[tuple, Any] = {}
 _parse_lock = threading.Lock()
+# dbt keeps its adapters, flags and event callbacks in process-wide state: one build at a time.
+_build_lock = threading.Lock()
+# How long a build that its step gave up on (a terminated run, an error while reporting) gets
+# to stop after it is interrupted, before the next build may start anyway.
+_STOP_WAIT_SECONDS = 120
 
 
 def _paths(target_path: Path) -> list[str]:
@@ -55,7 +63,8 @@ def parsed_project(vars_args: Sequence[str]):
     it then refreshes), so concurrent runs never write each other's files."""
     from dbt.cli.main import dbtRunner
 
-    key = (tuple(vars_args), tuple(os.environ.get(k) for k in _PROFILE_ENV), newest_source_mtime())
+    key = (tuple(vars_args), tuple(os.environ.get(k) for k in _PROFILE_ENV), newest_source_mtime(),
+           (DBT_PROJECT_DIR / "profiles.yml").stat().st_mtime)
     with _parse_lock:
         if key in _parsed:
             return _parsed[key]
@@ -66,11 +75,14 @@ def parsed_project(vars_args: Sequence[str]):
             shutil.copyfile(shared_state, where / "partial_parse.msgpack")
         result = dbtRunner().invoke(["parse", "--quiet", *vars_args, *_paths(where)])
         if not result.success or result.result is None:
-            raise Failure(description=f"dbt parse failed: {result.exception or 'see dbt.log in ' + str(where)}")
+            raise RuntimeError(f"dbt parse failed: {result.exception or 'see dbt.log in ' + str(where)}")
         keep_partial_parse(where)
         shutil.rmtree(where, ignore_errors=True)
         _parsed.clear()  # one project per process is all a run needs
-        _parsed[key] = result.result
+        # dbt writes into a manifest's nodes as it compiles them; for ephemeral models it marks
+        # their CTEs as injected, so a kept manifest would build them wrong the second time.
+        if not any(getattr(node.config, "materialized", None) == "ephemeral" for node in result.result.nodes.values()):
+            _parsed[key] = result.result
         return result.result
 
 
@@ -92,7 +104,6 @@ class InProcessBuild:
         from dbt_common.events.functions import msg_to_dict
 
         manifest, translator, project = get_manifest_and_translator_from_dbt_assets([self.context.assets_def])
-        dbt_manifest = parsed_project(_vars_of(self.args))
         results: queue.SimpleQueue = queue.SimpleQueue()
 
         def on_event(msg) -> None:
@@ -101,27 +112,37 @@ class InProcessBuild:
 
         def build() -> None:
             try:
+                dbt_manifest = parsed_project(_vars_of(self.args))
                 # --no-write-json: the 3 MB manifest is not re-written per cycle; run_results.json,
                 # which the failure line and the profiles read, is written below. The log file
                 # keeps info lines: the SQL each model ran is in the build's run/ folder, and
                 # writing every debug event cost ~1 s a cycle (dbt 8.6 → 6.6 s, same cycle).
                 self._result = dbtRunner(manifest=dbt_manifest, callbacks=[on_event]).invoke(
                     [*self.args, "--no-write-json", "--log-level-file", "info", *_paths(self.target_path)])
-            except BaseException as exc:  # noqa: BLE001 - reported as the build's error
+            except BaseException as exc:  # noqa: BLE001 - reported as the build's error (a parse failure too)
                 self._result = dbtRunnerResult(success=False, exception=exc)
             finally:
                 _release_duckdb()
                 results.put(_DONE)
 
         self.target_path.mkdir(parents=True, exist_ok=True)
+        if not _build_lock.acquire(timeout=_STOP_WAIT_SECONDS):
+            raise Failure(description="an earlier dbt build in this process did not stop; retry the run")
         worker = threading.Thread(target=build, name="dbt-build", daemon=True)
-        worker.start()
-        while (raw := results.get()) is not _DONE:
-            event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
-            yield from event.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
-                                                     context=self.context, target_path=self.target_path,
-                                                     project=project)
-        worker.join()
+        try:
+            worker.start()
+            while (raw := results.get()) is not _DONE:
+                event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+                yield from event.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
+                                                         context=self.context, target_path=self.target_path,
+                                                         project=project)
+        finally:
+            if worker.is_alive():
+                # The step stopped listening (the run was terminated, or reporting failed): stop dbt
+                # as Ctrl-C would, rather than leave it writing the warehouse unsupervised.
+                _interrupt(worker)
+            worker.join(_STOP_WAIT_SECONDS)
+            _build_lock.release()
         outcome = self._result.result if self._result is not None else None
         if outcome is not None and hasattr(outcome, "write"):
             outcome.write(str(self.target_path / "run_results.json"))
@@ -141,6 +162,21 @@ class InProcessBuild:
 
     def get_artifact(self, name: str) -> dict:
         return json.loads((self.target_path / name).read_text())
+
+
+def _interrupt(worker: threading.Thread) -> None:
+    """KeyboardInterrupt in dbt's thread (dbt then cancels its queries and stops, as on Ctrl-C),
+    and the running queries cancelled so the interrupt is seen at once."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(KeyboardInterrupt))
+    try:
+        from dbt.adapters.factory import FACTORY
+    except ImportError:
+        return
+    for adapter in list(FACTORY.adapters.values()):
+        try:
+            adapter.cancel_open_connections()
+        except Exception:  # noqa: BLE001, S112 - best effort: the interrupt is already on its way
+            continue
 
 
 def _release_duckdb() -> None:

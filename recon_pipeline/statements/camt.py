@@ -415,7 +415,7 @@ def _record_header(record, where: str, warnings: list[str], first_entry=None):
     first_entry_ccy = None
     if first_entry is not None:
         amt = _kid(first_entry, "Amt")
-        first_entry_ccy = amt.get("Ccy") if amt is not None else None
+        first_entry_ccy = (amt.get("Ccy") or "").upper() or None if amt is not None else None
     # Balances are in the account's currency by definition; an entry may not be (test files
     # and some banks report the instructed currency there), so balances win over entries.
     currency = _text(acct, "Ccy") or next((b[2] for b in balances if b[2]), None) or first_entry_ccy
@@ -450,7 +450,10 @@ class _RecordReader:
         account, currency, _ = self.header
         balance_warnings: list[str] = []
         balances = _balances(record, where, balance_warnings)  # all of them, late ones included
-        if next((b[2] for b in balances if b[2]), currency) != currency and _text(_kid(record, "Acct"), "Ccy") is None:
+        said = set(self.warnings)
+        self.warnings.extend(w for w in balance_warnings if w not in said)
+        late_ccy = next((b[2] for b in balances if b[2]), currency)
+        if late_ccy.upper() != currency.upper() and _text(_kid(record, "Acct"), "Ccy") is None:
             raise StatementParseError(f"{where} has a balance after its entries in another currency than "
                                       f"the entries were read in ({currency}); it cannot be read unambiguously")
         opening, closing = _pick_balances(balances)
@@ -551,6 +554,8 @@ def _read_messages(data: bytes, warnings: list[str]) -> ParsedFile:
             elif name == "Ntry" and el.getparent() == record:
                 _in_family(family, reader.entry, record, el)
                 record.remove(el)
+    except StatementParseError:
+        raise  # a reason of this parser's own (it is a ValueError too): as it is
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise _xml_error(exc) from None
     if message is None:

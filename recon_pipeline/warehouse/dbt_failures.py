@@ -77,13 +77,16 @@ def errored_node_lines(run_results: Mapping[str, Any], limit: int = 300) -> list
     return [line]
 
 
-def dbt_error_line(error_text: str, exit_code: int | None, limit: int = 400) -> str:
-    """dbt's own error messages (dagster-dbt appends them after "Errors parsed from dbt logs:")
-    as one line, for a build that failed before any node could report (a connection lost at
-    start, a crash): otherwise the operator only learns the exit code."""
+def dbt_error_line(error_text: str, exit_code: int | None, log_path: str | None = None, limit: int = 400) -> str:
+    """dbt's own error as one line, for a build that failed before any node could report (a
+    connection refused at start, a model that does not compile): otherwise the operator only
+    learns the exit code. ``error_text`` is what dbt raised (or a text ending with it after
+    "Errors parsed from dbt logs:")."""
     marker = "Errors parsed from dbt logs:"
-    parsed = " ".join(error_text.split(marker, 1)[1].split()) if marker in error_text else ""
+    text = error_text.split(marker, 1)[1] if marker in error_text else error_text
+    parsed = " ".join(text.split())
     if len(parsed) > limit:
         parsed = parsed[: limit - 1] + "…"
-    return f"dbt build failed (exit code {exit_code}): {parsed}" if parsed else \
-        f"dbt build failed with exit code {exit_code} (dbt's own output is in this step's compute logs)"
+    if parsed:
+        return f"dbt build failed (exit code {exit_code}): {parsed}"
+    return f"dbt build failed with exit code {exit_code} (dbt's log: {log_path or 'the step compute logs'})"

@@ -222,3 +222,23 @@ def test_a_balance_after_the_entries_in_another_currency_is_refused_as_ambiguous
     late = data.replace(b"</Ntry>", b"</Ntry>" + bal("CLBD", "5.00").replace('Ccy="EUR"', 'Ccy="USD"').encode())
     with pytest.raises(StatementParseError, match="balance after its entries"):
         parse_statement(late, "late.xml")
+
+
+@pytest.mark.parametrize(("broken", "reason"), [
+    ('<Amt Ccy="EUR">abc</Amt>', "camt.053: Stmt 1 Ntry 1 has an invalid Amt 'abc'"),
+    ("<CdtDbtInd>CRDT</CdtDbtInd>", "camt.053: Stmt 1 Ntry 1"),
+])
+def test_a_bad_value_is_named_as_itself_not_as_unreadable_xml(broken, reason):
+    good = ntry("5.00", "CRDT")
+    original = '<Amt Ccy="EUR">5.00</Amt>' if "Amt" in broken else "<CdtDbtInd>CRDT</CdtDbtInd>"
+    data = camt053(good.replace(original, broken if "Amt" in broken else ""))
+    with pytest.raises(StatementParseError) as raised:
+        parse_statement(data, "bad.xml")
+    assert str(raised.value).startswith(reason) and "XML cannot be read" not in str(raised.value)
+
+
+def test_an_entry_currency_in_lower_case_is_the_statements_currency():
+    data = camt053(ntry("5.00", "CRDT").replace('Ccy="EUR"', 'Ccy="eur"'), balances="").replace(
+        b"<Ccy>EUR</Ccy></Acct>", b"</Acct>").replace(b"</Ntry>", b"</Ntry>" + bal("CLBD", "5.00").encode())
+    parsed = parse_statement(data, "lower.xml")
+    assert parsed.statements[0].currency == "EUR" and parsed.statements[0].closing_balance == Decimal("5.00")
