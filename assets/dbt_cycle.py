@@ -137,9 +137,8 @@ def _build_cycle(context: AssetExecutionContext, cycle: str, run_settings) -> In
     # The cycle goes in the environment, so dbt's partial parsing holds from cycle to cycle.
     vars_args, cycle_env = dbt_cycle_invocation(dbt_vars)
     os.environ.update(cycle_env)
-    # Unit tests of the matching rules run in the test suite, not in every cycle's build.
     context.log.info(f"dbt build of pay cycle {cycle}")
-    return dbt_build(context, ["--exclude-resource-type", "unit_test", *vars_args])
+    return dbt_build(context, vars_args)
 
 
 def _failure_line(invocation: InProcessBuild, recon: Recon) -> str:

@@ -41,8 +41,10 @@ _RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResul
 _PROFILE_ENV = ("RECON_DBT_TARGET", "RECON_DUCKDB_PATH", "RECON_PG_HOST", "RECON_PG_PORT",
                 "RECON_PG_USER", "RECON_PG_DATABASE")
 _DONE = object()
+# Unit tests of the matching rules run in the test suite, not in every cycle's build.
+_BUILD = ("build", "--exclude-resource-type", "unit_test")
 
-_parsed: dict[tuple, Any] = {}
+_parsed: tuple[tuple, Any] | None = None  # (what it was parsed for, dbt's manifest): one per process
 _parse_lock = threading.Lock()
 # dbt keeps its adapters, flags and event callbacks in process-wide state: one build at a time.
 _build_lock = threading.Lock()
@@ -63,11 +65,12 @@ def parsed_project(vars_args: Sequence[str]):
     it then refreshes), so concurrent runs never write each other's files."""
     from dbt.cli.main import dbtRunner
 
+    global _parsed
     key = (tuple(vars_args), tuple(os.environ.get(k) for k in _PROFILE_ENV), newest_source_mtime(),
            (DBT_PROJECT_DIR / "profiles.yml").stat().st_mtime)
     with _parse_lock:
-        if key in _parsed:
-            return _parsed[key]
+        if _parsed is not None and _parsed[0] == key:
+            return _parsed[1]
         where = DBT_TARGET_DIR / f"parse-{os.getpid()}"
         where.mkdir(parents=True, exist_ok=True)
         shared_state = DBT_TARGET_DIR / "partial_parse.msgpack"
@@ -78,11 +81,10 @@ def parsed_project(vars_args: Sequence[str]):
             raise RuntimeError(f"dbt parse failed: {result.exception or 'see dbt.log in ' + str(where)}")
         keep_partial_parse(where)
         shutil.rmtree(where, ignore_errors=True)
-        _parsed.clear()  # one project per process is all a run needs
         # dbt writes into a manifest's nodes as it compiles them; for ephemeral models it marks
         # their CTEs as injected, so a kept manifest would build them wrong the second time.
-        if not any(getattr(node.config, "materialized", None) == "ephemeral" for node in result.result.nodes.values()):
-            _parsed[key] = result.result
+        ephemeral = any(getattr(node.config, "materialized", None) == "ephemeral" for node in result.result.nodes.values())
+        _parsed = None if ephemeral else (key, result.result)
         return result.result
 
 
@@ -90,9 +92,9 @@ class InProcessBuild:
     """One ``dbt build`` in this process: what ``DbtCliInvocation`` offered the asset, no more
     (``stream``, ``is_successful``, ``get_error``, ``get_artifact``, ``returncode``)."""
 
-    def __init__(self, context: AssetExecutionContext, args: Sequence[str], target_path: Path):
+    def __init__(self, context: AssetExecutionContext, vars_args: Sequence[str], target_path: Path):
         self.context = context
-        self.args = list(args)
+        self.vars_args = list(vars_args)
         self.target_path = target_path
         self._result = None
 
@@ -112,13 +114,13 @@ class InProcessBuild:
 
         def build() -> None:
             try:
-                dbt_manifest = parsed_project(_vars_of(self.args))
+                dbt_manifest = parsed_project(self.vars_args)
                 # --no-write-json: the 3 MB manifest is not re-written per cycle; run_results.json,
                 # which the failure line and the profiles read, is written below. The log file
                 # keeps info lines: the SQL each model ran is in the build's run/ folder, and
                 # writing every debug event cost ~1 s a cycle (dbt 8.6 → 6.6 s, same cycle).
                 self._result = dbtRunner(manifest=dbt_manifest, callbacks=[on_event]).invoke(
-                    [*self.args, "--no-write-json", "--log-level-file", "info", *_paths(self.target_path)])
+                    [*_BUILD, *self.vars_args, "--no-write-json", "--log-level-file", "info", *_paths(self.target_path)])
             except BaseException as exc:  # noqa: BLE001 - reported as the build's error (a parse failure too)
                 self._result = dbtRunnerResult(success=False, exception=exc)
             finally:
@@ -195,15 +197,9 @@ def _release_duckdb() -> None:
         env.close()
 
 
-def _vars_of(args: Sequence[str]) -> list[str]:
-    if "--vars" not in args:
-        return []
-    at = list(args).index("--vars")
-    return list(args[at:at + 2])
-
-
-def dbt_build(context: AssetExecutionContext, args: Sequence[str]) -> InProcessBuild:
-    """A build of the whole project (the unit is never subset), its artifacts in a folder of its own."""
+def dbt_build(context: AssetExecutionContext, vars_args: Sequence[str]) -> InProcessBuild:
+    """A build of the whole project (the unit is never subset) with these ``--vars``, its
+    artifacts in a folder of its own."""
     run = context.run.run_id[:8]
     target = DBT_TARGET_DIR / f"{context.op_execution_context.op.name}-{run}-{os.urandom(3).hex()}"
-    return InProcessBuild(context, ["build", *args], target)
+    return InProcessBuild(context, vars_args, target)

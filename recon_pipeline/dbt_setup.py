@@ -82,13 +82,13 @@ def dbt_cycle_invocation(dbt_vars: Mapping[str, Any]) -> tuple[list[str], dict[s
 
 
 def keep_partial_parse(run_target_path: Path) -> None:
-    """Make a build's parse state the starting point of the next build.
+    """Make a parse's state the starting point of the next process's parse.
 
-    dagster-dbt gives every build its own target folder and seeds it with
-    ``target/partial_parse.msgpack``; without this, each cycle started from the state of
-    ``recon prepare`` (other profile, other vars) and re-parsed everything. Replaced
-    atomically, so concurrent builds never read half a file; dbt checks the state and
-    re-parses by itself when it does not fit (another warehouse, changed files).
+    Each run process parses the project in a folder of its own, seeded with
+    ``target/partial_parse.msgpack`` (orchestration/dbt_in_process.py); without this, every
+    process started from the state of ``recon prepare`` (other profile, other vars) and
+    re-parsed everything. Replaced atomically, so concurrent runs never read half a file; dbt
+    checks the state and re-parses by itself when it does not fit (another warehouse, changed files).
     """
     produced = Path(run_target_path) / "partial_parse.msgpack"
     if not produced.is_file():

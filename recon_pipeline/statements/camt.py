@@ -54,11 +54,7 @@ def _any_namespace(path: tuple[str, ...]) -> str:
 
 
 def _kids(el, name: str) -> list:
-    if el is None:
-        return []
-    if isinstance(el, list):  # the children before a record's first entry
-        return [c for c in el if _local(c.tag) == name]
-    return el.findall(_any_namespace((name,)))
+    return [] if el is None else el.findall(_any_namespace((name,)))
 
 
 def _kid(el, *path: str):
@@ -66,11 +62,8 @@ def _kid(el, *path: str):
 
     lxml's own search (``{*}`` matches any namespace or none): the Python loop it replaced was
     most of the time of a 500,000-entry statement."""
-    if el is None or not path:
+    if el is None or not path:  # no path: the element itself (``_text(el)``)
         return el
-    if isinstance(el, list):  # the children before a record's first entry
-        first = next((c for c in el if _local(c.tag) == path[0]), None)
-        return _kid(first, *path[1:])
     return el.find(_any_namespace(path))
 
 
@@ -345,9 +338,9 @@ def _entry(ntry, stmt_ccy: str | None, own_account: str, where: str, warnings: l
     )
 
 
-def _balances(record, where: str, warnings: list[str]) -> list[tuple[str, Decimal, str | None, dt.date | None]]:
+def _balances(bals: list, where: str, warnings: list[str]) -> list[tuple[str, Decimal, str | None, dt.date | None]]:
     out = []
-    for n, bal in enumerate(_kids(record, "Bal"), start=1):
+    for n, bal in enumerate(bals, start=1):
         code = _first_text(bal, ("Tp", "CdOrPrtry", "Cd"), ("Tp", "Cd"))
         if code is None:
             continue  # proprietary balance types (per-counterparty positions etc.)
@@ -401,17 +394,17 @@ def _control_totals(record, where: str) -> tuple[int | None, Decimal | None]:
     return count, net
 
 
-def _record_header(record, where: str, warnings: list[str], first_entry=None):
-    """The record's account, its currency and its balances, read from what precedes its entries
-    (``record``: the record element, or the list of its children before the first entry).
+def _record_header(children: list, where: str, warnings: list[str], first_entry=None):
+    """The record's account, its currency and its balances, read from ``children``: the record's
+    elements before its first entry (all of them when it has none).
 
     ISO 20022 puts ``Acct``, ``Bal`` and ``TxsSummry`` before the first ``Ntry``, so when the
     first entry has been read these are complete."""
-    acct = _kid(record, "Acct")
+    acct = next((c for c in children if _local(c.tag) == "Acct"), None)
     account = _account_id(acct)
     if account is None:
         raise StatementParseError(f"{where} has no account (Acct/Id/IBAN or Acct/Id/Othr/Id)")
-    balances = _balances(record, where, warnings)
+    balances = _balances([c for c in children if _local(c.tag) == "Bal"], where, warnings)
     first_entry_ccy = None
     if first_entry is not None:
         amt = _kid(first_entry, "Amt")
@@ -428,28 +421,28 @@ class _RecordReader:
     """One Stmt/Rpt/Ntfctn read as the parser reaches it: each entry becomes a line as soon as
     its element is complete, and the element is then dropped from the tree."""
 
-    def __init__(self, family: str, index: int, warnings: list[str]):
-        self.where = f"{family}: {{kind}} {index}"
+    def __init__(self, family: str, record_name: str, index: int, warnings: list[str]):
+        self.where = f"{family}: {record_name} {index}"
         self.warnings = warnings
         self.header = None
         self.lines: list[StatementLine] = []
 
     def entry(self, record, ntry) -> None:
-        where = self.where.format(kind=_local(record.tag))
         if self.header is None:
             # Only what precedes the entry: the parser may already have begun the elements after it.
             before = list(itertools.takewhile(lambda child: child is not ntry, record))
-            self.header = _record_header(before, where, self.warnings, first_entry=ntry)
+            self.header = _record_header(before, self.where, self.warnings, first_entry=ntry)
         account, currency, _ = self.header
-        self.lines.append(_entry(ntry, currency, account, f"{where} Ntry {len(self.lines) + 1}", self.warnings))
+        self.lines.append(_entry(ntry, currency, account, f"{self.where} Ntry {len(self.lines) + 1}",
+                                 self.warnings))
 
     def finish(self, record) -> Statement:
-        where = self.where.format(kind=_local(record.tag))
+        where = self.where
         if self.header is None:  # a record without entries
-            self.header = _record_header(record, where, self.warnings)
+            self.header = _record_header(list(record), where, self.warnings)
         account, currency, _ = self.header
         balance_warnings: list[str] = []
-        balances = _balances(record, where, balance_warnings)  # all of them, late ones included
+        balances = _balances(_kids(record, "Bal"), where, balance_warnings)  # late ones included
         said = set(self.warnings)
         self.warnings.extend(w for w in balance_warnings if w not in said)
         late_ccy = next((b[2] for b in balances if b[2]), currency)
@@ -543,7 +536,7 @@ def _read_messages(data: bytes, warnings: list[str]) -> ParsedFile:
                     family, record_name = _MESSAGES[name]
                     version = message_version(message.getroottree().getroot(), message)
                 elif message is not None and record is None and name == record_name and el.getparent() == message:
-                    record, reader = el, _RecordReader(family, len(statements) + 1, warnings)
+                    record, reader = el, _RecordReader(family, record_name, len(statements) + 1, warnings)
                 continue
             if record is None:
                 continue
