@@ -25,9 +25,11 @@ def build_portal_snapshot_asset(partitions_def):
     def portal_snapshot(context: AssetExecutionContext, recon: ResourceParam[Recon]) -> MaterializeResult:
         with recon.warehouse() as wh:
             drained = drain_spool(wh, recon.settings.home)
-            where = publish_snapshot(wh, recon.settings)
-        context.log.info(f"portal snapshot for {context.partition_key} published: {where}")
-        return MaterializeResult(metadata={"published": MetadataValue.text(where),
+            published = publish_snapshot(wh, recon.settings)
+        context.log.info(f"portal snapshot for {context.partition_key} published: {published.where}, "
+                         f"{published.how}")
+        return MaterializeResult(metadata={"published": MetadataValue.text(published.where),
+                                           "how": MetadataValue.text(published.how),
                                            "audit_records_drained": drained})
 
     return portal_snapshot

@@ -3,13 +3,16 @@
 Why a snapshot on DuckDB: a DuckDB file has one writer process at a time, and while `recon run`
 or a Dagster backfill holds it, no other process can even open it read-only. A portal reading
 the warehouse would then either fail or block the build. So the writer, at the end of every
-close job (the ``portal_snapshot`` asset), copies what the portal needs into a new file
-``$RECON_HOME/portal/snapshot-v<layout>-<stamp>.duckdb`` and switches the pointer ``portal/CURRENT`` to it
-with an atomic rename. The portal only ever opens published files read-only: it keeps
-answering from the previous snapshot during a build and never holds the warehouse lock.
-Snapshots other than the current and the one before it are removed on publish (a request
-that read the old pointer a moment ago may still open the previous one; files already open
-stay readable after unlink on POSIX).
+close job (the ``portal_snapshot`` asset), writes what the portal needs into a new file
+``$RECON_HOME/portal/snapshot-v<layout>-<stamp>.duckdb`` and switches the pointer
+``portal/CURRENT`` to it with an atomic rename. The new file is a copy of the current one with
+only the cycles whose marts changed rewritten (``snapshot_delta``: a close costs what its cycle
+costs, not what history does), or, the first time and when too much changed, built from scratch
+(``snapshot_tables``). The portal only ever opens published files read-only: it keeps answering
+from the previous snapshot during a build and never holds the warehouse lock. Snapshots other
+than the current and the one before it are removed on publish (a request that read the old
+pointer a moment ago may still open the previous one; files already open stay readable after
+unlink on POSIX).
 
 On Postgres, many processes read and write at once, so the same tables are built in a
 ``portal_build`` schema and swapped in as ``portal`` in one transaction; the portal reads the
@@ -21,14 +24,23 @@ of lines reads a few row groups, not the table (bench/search_bench.py measures i
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+import shutil
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
+from recon_pipeline.one_line import one_line
+from recon_pipeline.portal.snapshot_delta import Refresh, record_full_build, refresh_snapshot
+from recon_pipeline.portal.snapshot_tables import build_tables
 from recon_pipeline.settings import Settings
 from recon_pipeline.warehouse.connection import Warehouse
+
+T = TypeVar("T")
 
 POINTER = "CURRENT"
 # The layout of the portal's tables. A snapshot of another layout (published by an older recon)
@@ -36,87 +48,6 @@ POINTER = "CURRENT"
 LAYOUT = 2
 SCHEMA = "portal"
 _KEEP = 2  # the current snapshot and the one before it
-
-_RESOLUTION_COLUMNS = (("resolution_id", "varchar"), ("exception_id", "varchar"), ("action", "varchar"),
-                       ("reason", "varchar"), ("resolved_by", "varchar"), ("resolved_at", "timestamp"),
-                       ("effective_cycle", "date"))
-
-# Every cycle's row of an item, with its rank (1 = latest), first cycle and number of cycles.
-_LATEST = ("select *, row_number() over (partition by {key} order by pay_cycle desc) as cycle_rank, "
-           "min(pay_cycle) over (partition by {key}) as first_cycle, "
-           "count(*) over (partition by {key}) as cycle_count from {{t}}.{table}")
-
-# Each portal table, built from the marts (``{t}`` is the target schema). Order matters:
-# later tables read earlier ones.
-_TABLES: list[tuple[str, str]] = [
-    ("cycles", "select * from marts.rpt_close_summary order by pay_cycle, account_iban"),
-    ("exceptions", "select * from marts.fct_exceptions order by exception_id, pay_cycle"),
-    ("links", "select * from marts.fct_reconciliation_links order by payment_id, bank_line_id"),
-    ("payments", "select * from marts.fct_payment_reconciliation order by payment_id, pay_cycle"),
-    ("bank_lines", "select * from marts.fct_bank_line_reconciliation order by bank_line_id, pay_cycle"),
-    # One row per payment and per bank line: its latest cycle, what search shows.
-    ("items", """
-        with payments as ({latest_payments}),
-        bank_lines as ({latest_bank_lines}),
-        latest_exceptions as (
-            select exception_id, payment_id, bank_line_id,
-                   row_number() over (partition by exception_id order by pay_cycle desc) as cycle_rank
-            from {t}.exceptions
-        ),
-        exception_of_payment as (
-            select payment_id, max(exception_id) as exception_id
-            from latest_exceptions where cycle_rank = 1 and payment_id is not null group by payment_id
-        ),
-        exception_of_line as (
-            select bank_line_id, max(exception_id) as exception_id
-            from latest_exceptions where cycle_rank = 1 and bank_line_id is not null group by bank_line_id
-        ),
-        final as (
-            select 'payment' as kind, p.payment_id as item_id, p.pay_cycle, p.first_cycle, p.cycle_count,
-                   p.account_iban, p.amount, p.currency, p.recon_status, p.exception_type,
-                   p.end_to_end_id, cast(null as varchar) as bank_reference, p.counterparty_name,
-                   e.exception_id
-            from payments as p
-            left join exception_of_payment as e on e.payment_id = p.payment_id
-            where p.cycle_rank = 1
-            union all
-            select 'bank_line', l.bank_line_id, l.pay_cycle, l.first_cycle, l.cycle_count,
-                   l.account_iban, l.amount, l.currency, l.recon_status, l.exception_type,
-                   l.end_to_end_id, l.bank_reference, l.counterparty_name,
-                   e.exception_id
-            from bank_lines as l
-            left join exception_of_line as e on e.bank_line_id = l.bank_line_id
-            where l.cycle_rank = 1
-        )
-        select row_number() over (order by kind, item_id) as item_no, *
-        from final order by item_no""".replace(
-        "{latest_payments}", _LATEST.format(key="payment_id", table="payments")).replace(
-        "{latest_bank_lines}", _LATEST.format(key="bank_line_id", table="bank_lines"))),
-    # Exact and prefix lookups by payment id, bank line id, end-to-end id, bank reference.
-    # Items are referred to by their integer item_no: joining on an integer is what keeps the
-    # final lookup of a hundred items fast over millions of rows.
-    ("search_keys", """
-        select lower(item_id) as search_key, item_no from {t}.items
-        union all
-        select lower(end_to_end_id), item_no from {t}.items where end_to_end_id is not null
-        union all
-        select lower(bank_reference), item_no from {t}.items where bank_reference is not null
-        order by search_key"""),
-    ("search_amounts", """
-        select abs(amount) as amount_abs, item_no from {t}.items where amount is not null
-        order by amount_abs"""),
-    # Few distinct counterparties: a substring match runs on them, then their numbers are
-    # looked up in the item list sorted by name number.
-    ("names", """
-        select row_number() over (order by name_key) as name_no, name_key
-        from (select distinct lower(counterparty_name) as name_key from {t}.items
-              where counterparty_name is not null) as distinct_names
-        order by name_no"""),
-    ("search_names", """
-        select n.name_no, i.item_no from {t}.items as i
-        join {t}.names as n on n.name_key = lower(i.counterparty_name)
-        order by n.name_no, i.item_no"""),
-]
 
 _POSTGRES_INDEXES = [
     "create index on {t}.items (item_no)",
@@ -129,20 +60,6 @@ _POSTGRES_INDEXES = [
     "create index on {t}.links (payment_id)",
     "create index on {t}.links (bank_line_id)",
 ]
-
-
-def _resolutions_sql(wh: Warehouse) -> str:
-    if wh.table_exists("ops", "exception_resolutions"):
-        return "select * from ops.exception_resolutions order by exception_id, resolved_at"
-    # No operator has resolved anything yet: an empty table with the log's columns.
-    columns = ", ".join(f"cast(null as {kind}) as {name}" for name, kind in _RESOLUTION_COLUMNS)
-    return f"select {columns} where 1 = 0"
-
-
-def _build_tables(wh: Warehouse, target: str) -> None:
-    wh.execute(f"create table {target}.resolutions as {_resolutions_sql(wh)}")
-    for name, select in _TABLES:
-        wh.execute(f"create table {target}.{name} as {select.format(t=target)}")
 
 
 def snapshot_dir(settings: Settings) -> Path:
@@ -160,11 +77,16 @@ def current_snapshot(settings: Settings) -> Path | None:
     return path if name.startswith(f"snapshot-v{LAYOUT}-") and path.is_file() else None
 
 
-def publish_snapshot(wh: Warehouse, settings: Settings) -> str:
-    """Build the portal's tables from the marts and make them the ones the portal reads.
+@dataclasses.dataclass(frozen=True)
+class Published:
+    where: str  # the snapshot file on DuckDB, the schema on Postgres
+    how: str    # built in full (and why) or updated in place (and how much)
 
-    Returns where they went (a file on DuckDB, the ``portal`` schema on Postgres). Must be
-    called by the process that holds the warehouse (the writer), after the marts are built.
+
+def publish_snapshot(wh: Warehouse, settings: Settings) -> Published:
+    """Bring the portal's tables up to the marts and make them the ones the portal reads.
+
+    Must be called by the process that holds the warehouse (the writer), after the marts are built.
     """
     if not wh.table_exists("marts", "rpt_close_summary"):
         raise LookupError("no marts yet: build a pay cycle before publishing the portal snapshot")
@@ -173,24 +95,60 @@ def publish_snapshot(wh: Warehouse, settings: Settings) -> str:
     return _publish_duckdb(wh, settings)
 
 
-def _publish_duckdb(wh: Warehouse, settings: Settings) -> str:
+def _publish_duckdb(wh: Warehouse, settings: Settings) -> Published:
+    """A copy of the current snapshot updated in place where only some cycles changed (see
+    ``snapshot_delta``), else a new file built from scratch; then the pointer switches to it."""
     folder = snapshot_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"snapshot-v{LAYOUT}-{stamp}-{uuid.uuid4().hex[:6]}.duckdb"
     building = path.with_suffix(".building")
-    alias = f"portal_snap_{uuid.uuid4().hex[:8]}"
-    quoted = str(building).replace("'", "''")
-    wh.execute(f"attach '{quoted}' as {alias}")
+    previous = current_snapshot(settings)
+    refresh = Refresh("no snapshot published yet")
     try:
-        wh.execute(f"create schema {alias}.{SCHEMA}")
-        _build_tables(wh, f"{alias}.{SCHEMA}")
-    finally:
-        wh.execute(f"detach {alias}")
+        if previous is not None and not Path(f"{previous}.wal").exists():
+            shutil.copyfile(previous, building)  # published files are never written again
+            try:
+                refresh = _in_attached(wh, building, lambda target: refresh_snapshot(wh, target))
+            except Exception as exc:  # noqa: BLE001 - a full build still publishes the right tables
+                refresh = Refresh(f"the in-place update failed: {one_line(str(exc), 200)}")
+            if refresh.full_build_reason:
+                _discard(building)
+        if refresh.full_build_reason:
+            _in_attached(wh, building, lambda target: _build_from_scratch(wh, target))
+    except BaseException:
+        _discard(building)
+        raise
     os.replace(building, path)  # complete before any pointer names it
     _switch_pointer(folder, path.name)
     _remove_unused(folder, path.name)
-    return str(path)
+    return Published(str(path), refresh.describe())
+
+
+def _discard(building: Path) -> None:
+    building.unlink(missing_ok=True)
+    Path(f"{building}.wal").unlink(missing_ok=True)
+
+
+def _build_from_scratch(wh: Warehouse, target: str) -> None:
+    catalog = target.split(".")[0]
+    wh.execute(f"create schema {catalog}.{SCHEMA}")
+    build_tables(wh, target)
+    record_full_build(wh, target)
+
+
+def _in_attached(wh: Warehouse, path: Path, work: Callable[[str], T]) -> T:
+    """Run ``work`` on the DuckDB file at ``path`` attached to the warehouse connection; written
+    through (checkpointed) and detached before returning."""
+    alias = f"portal_snap_{uuid.uuid4().hex[:8]}"
+    quoted = str(path).replace("'", "''")
+    wh.execute(f"attach '{quoted}' as {alias}")
+    try:
+        result = work(f"{alias}.{SCHEMA}")
+        wh.execute(f"checkpoint {alias}")
+        return result
+    finally:
+        wh.execute(f"detach {alias}")
 
 
 def _switch_pointer(folder: Path, name: str) -> None:
@@ -209,12 +167,14 @@ def _remove_unused(folder: Path, current: str) -> None:
             path.unlink(missing_ok=True)
             Path(f"{path}.wal").unlink(missing_ok=True)
     # A build that crashed half-way leaves a .building file: stale after an hour.
-    for path in folder.glob("snapshot-*.building"):
+    for path in [*folder.glob("snapshot-*.building"), *folder.glob("snapshot-*.building.wal")]:
         if time.time() - path.stat().st_mtime > 3600:
             path.unlink(missing_ok=True)
 
 
-def _publish_postgres(wh: Warehouse) -> str:
+def _publish_postgres(wh: Warehouse) -> Published:
+    """Rebuilt in full in a schema of its own, swapped in at commit: readers never wait, and
+    Postgres builds the search indexes; the in-place update is a DuckDB file's remedy."""
     build = f"{SCHEMA}_build"
     trigram = _ensure_trigram(wh)
     with wh.transaction():
@@ -222,14 +182,14 @@ def _publish_postgres(wh: Warehouse) -> str:
         wh.execute("select pg_advisory_xact_lock(hashtext('recon.portal.publish'))")
         wh.execute(f"drop schema if exists {build} cascade")
         wh.execute(f"create schema {build}")
-        _build_tables(wh, build)
+        build_tables(wh, build)
         for index in _POSTGRES_INDEXES:
             wh.execute(index.format(t=build))
         if trigram:
             wh.execute(f"create index on {build}.names using gin (name_key gin_trgm_ops)")
         wh.execute(f"drop schema if exists {SCHEMA} cascade")
         wh.execute(f"alter schema {build} rename to {SCHEMA}")
-    return f"{wh.target} schema {SCHEMA}"
+    return Published(f"{wh.target} schema {SCHEMA}", "built in full (Postgres)")
 
 
 def _ensure_trigram(wh: Warehouse) -> bool:

@@ -82,3 +82,35 @@ def create_synthetic_marts(wh: Warehouse, payments: int, bank_lines: int) -> Non
     for statement in MARTS_SQL.format(payments=int(payments), bank_lines=int(bank_lines), names=NAMES).split(";"):
         if statement.strip():
             wh.execute(statement)
+
+
+def add_synthetic_cycle(wh: Warehouse, pay_cycle: str, payments: int, bank_lines: int) -> None:
+    """Close one more pay cycle on top of ``create_synthetic_marts``: ``payments`` new payments and
+    ``bank_lines`` new bank lines (copies of the first ones under new ids), and every payment not
+    matched in the latest cycle carried forward into it, as a close does."""
+    wh.execute(f"""
+        insert into marts.fct_payment_reconciliation
+        select * replace ('N' || payment_id as payment_id, 'N' || end_to_end_id as end_to_end_id,
+                          date '{pay_cycle}' as pay_cycle, date '{pay_cycle}' as sent_cycle)
+        from (select * from marts.fct_payment_reconciliation order by payment_id limit {int(payments)}) as first
+        union all
+        select * replace (date '{pay_cycle}' as pay_cycle, 1 as age_days)
+        from marts.fct_payment_reconciliation
+        where recon_status <> 'matched'
+          and pay_cycle = (select max(pay_cycle) from marts.fct_payment_reconciliation
+                           where recon_status <> 'matched')""")
+    wh.execute(f"""
+        insert into marts.fct_bank_line_reconciliation
+        select * replace ('bl_n' || substr(bank_line_id, 4) as bank_line_id, 'N' || bank_reference as bank_reference,
+                          'N' || end_to_end_id as end_to_end_id, date '{pay_cycle}' as pay_cycle)
+        from (select * from marts.fct_bank_line_reconciliation order by bank_line_id limit {int(bank_lines)}) as first""")
+    wh.execute(f"""
+        insert into marts.fct_exceptions
+        select 'ex_' || substr(md5(payment_id || pay_cycle), 1, 24), pay_cycle, exception_type, payment_id,
+               null, account_iban, amount, 0, currency, 'treasury', 'P1', pay_cycle, pay_cycle, 0, 'open',
+               null, null, null, null
+        from marts.fct_payment_reconciliation where pay_cycle = date '{pay_cycle}' and recon_status = 'exception'""")
+    wh.execute(f"""
+        insert into marts.rpt_close_summary
+        select * replace (date '{pay_cycle}' as pay_cycle) from marts.rpt_close_summary
+        where pay_cycle = (select min(pay_cycle) from marts.rpt_close_summary)""")

@@ -14,7 +14,7 @@ def test_each_publish_switches_the_pointer_and_keeps_only_the_last_two_snapshots
     settings = load_settings(environ={"RECON_HOME": str(tmp_path / "home")})
     with open_warehouse(settings) as wh:
         create_synthetic_marts(wh, payments=50, bank_lines=50)
-        published = [publish_snapshot(wh, settings) for _ in range(3)]
+        published = [publish_snapshot(wh, settings).where for _ in range(3)]
     assert str(current_snapshot(settings)) == published[-1]
     assert sorted(p.name for p in settings.portal_dir.glob("snapshot-*.duckdb")) == \
         sorted(p.rsplit("/", 1)[1] for p in published[-2:])
