@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from recon_pipeline.atomic_files import write_text_atomically
 from recon_pipeline.audit.chain import GENESIS, AuditRecord, canonical_details, record_hash
 from recon_pipeline.warehouse.connection import Warehouse
 
@@ -106,12 +106,8 @@ def spool_audit(home: Path, actor: str, action: str, subject: str, details: dict
     spool_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
     payload = {"actor": actor, "action": action, "subject": subject,
                "details": {**(details or {}), "spool_id": spool_id, "occurred_at": _now().isoformat()}}
-    tmp = folder / f".{spool_id}.tmp"
-    tmp.write_text(json.dumps(payload, sort_keys=True), encoding="utf-8")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
     final = folder / f"{spool_id}.json"
-    os.replace(tmp, final)
+    write_text_atomically(final, json.dumps(payload, sort_keys=True))
     return final
 
 

@@ -11,13 +11,14 @@ import datetime as dt
 import hashlib
 import json
 import os
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from recon_pipeline.atomic_files import write_text_atomically
 
 _CHUNK = 1024 * 1024
 
@@ -116,8 +117,7 @@ class LandingZone:
                 "landed_at": landed_at, "file": final.name}
         # Data first, then the sidecar: a file without a sidecar is still found (and re-described).
         os.replace(tmp_path, final)
-        _atomic_write_text(meta_path, json.dumps(meta, sort_keys=True), self._tmp)
-        fsync_path(folder)
+        write_text_atomically(meta_path, json.dumps(meta, sort_keys=True), self._tmp)
         return LandedFile(kind, sha, final, original_name, source, landed_at, is_new=True)
 
     # ----- reading -----------------------------------------------------------
@@ -153,27 +153,3 @@ class LandingZone:
             meta = found[1] if found else {}
             yield LandedFile(kind, sha, path, meta.get("original_name", path.name),
                              meta.get("source", "unknown"), meta.get("landed_at", ""), is_new=False)
-
-
-def _atomic_write_text(path: Path, text: str, tmp_dir: Path) -> None:
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=tmp_dir, suffix=".meta")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file's or a folder's entry to disk (a rename is durable once its folder is)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

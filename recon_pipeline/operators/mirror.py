@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from recon_pipeline.atomic_files import write_text_atomically
 from recon_pipeline.warehouse.connection import Warehouse
 
 # table -> (id column, columns in insert order)
@@ -51,11 +51,7 @@ def mirror_decision(landing_dir: Path, table: str, row: dict[str, Any]) -> Path:
     final = folder / f"{row[id_column]}.json"
     if final.exists():
         return final
-    tmp = folder / f".{row[id_column]}.tmp"
-    tmp.write_text(json.dumps({c: _jsonable(row.get(c)) for c in columns}, sort_keys=True), encoding="utf-8")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, final)
+    write_text_atomically(final, json.dumps({c: _jsonable(row.get(c)) for c in columns}, sort_keys=True))
     return final
 
 

@@ -56,12 +56,15 @@ def search(wh: Warehouse, query: str, limit: int = MAX_RESULTS) -> list[dict[str
         params.append(amount)
     if len(q) >= 2 and amount is None:
         parts.append("select item_no, 3 as rank from portal.search_names where name_no in "
-                     f"(select name_no from portal.names where name_key like ? escape '\\' limit {_MAX_NAMES}) "
-                     f"limit {cap}")
+                     "(select name_no from portal.names where name_key like ? escape '\\' "
+                     f"order by name_key limit {_MAX_NAMES}) limit {cap}")
         params.append(f"%{_like_escape(q)}%")
     # A join on the integer item_no, not an IN list: DuckDB scans millions of rows for the latter.
+    # Ordered by kind and id, not by item_no: numbers follow (kind, id) only in a snapshot built
+    # from scratch; one updated in place numbers new items last.
     return wh.fetch_dicts(
         "with hits as (select item_no, min(rank) as rank from (" + " union all ".join(f"({p})" for p in parts) +
-        f") as found group by item_no order by min(rank), item_no limit {int(limit)}) "
-        "select i.* from portal.items as i join hits as h on h.item_no = i.item_no order by h.rank, i.item_no",
+        ") as found group by item_no) "
+        "select i.* from portal.items as i join hits as h on h.item_no = i.item_no "
+        f"order by h.rank, i.kind, i.item_id limit {int(limit)}",
         params)

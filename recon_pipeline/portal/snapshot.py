@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from recon_pipeline.atomic_files import write_text_atomically
 from recon_pipeline.one_line import one_line
 from recon_pipeline.portal.snapshot_delta import Refresh, record_full_build, refresh_snapshot
 from recon_pipeline.portal.snapshot_tables import build_tables
@@ -107,10 +108,12 @@ def _publish_duckdb(wh: Warehouse, settings: Settings) -> Published:
     refresh = Refresh("no snapshot published yet")
     try:
         if previous is not None and not Path(f"{previous}.wal").exists():
-            shutil.copyfile(previous, building)  # published files are never written again
             try:
+                shutil.copyfile(previous, building)  # published files are never written again
                 refresh = _in_attached(wh, building, lambda target: refresh_snapshot(wh, target))
             except Exception as exc:  # noqa: BLE001 - a full build still publishes the right tables
+                if _interrupted(exc):
+                    raise
                 refresh = Refresh(f"the in-place update failed: {one_line(str(exc), 200)}")
             if refresh.full_build_reason:
                 _discard(building)
@@ -120,9 +123,16 @@ def _publish_duckdb(wh: Warehouse, settings: Settings) -> Published:
         _discard(building)
         raise
     os.replace(building, path)  # complete before any pointer names it
-    _switch_pointer(folder, path.name)
+    write_text_atomically(folder / POINTER, path.name)
     _remove_unused(folder, path.name)
     return Published(str(path), refresh.describe())
+
+
+def _interrupted(exc: Exception) -> bool:
+    """A publish stopped on purpose (run terminated, Ctrl-C) must stop, not start a full build."""
+    import duckdb
+
+    return isinstance(exc, duckdb.InterruptException) or "interrupted" in str(exc).lower()
 
 
 def _discard(building: Path) -> None:
@@ -149,14 +159,6 @@ def _in_attached(wh: Warehouse, path: Path, work: Callable[[str], T]) -> T:
         return result
     finally:
         wh.execute(f"detach {alias}")
-
-
-def _switch_pointer(folder: Path, name: str) -> None:
-    tmp = folder / f".{POINTER}.{uuid.uuid4().hex}"
-    tmp.write_text(name, encoding="utf-8")
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / POINTER)
 
 
 def _remove_unused(folder: Path, current: str) -> None:

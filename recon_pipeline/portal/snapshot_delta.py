@@ -34,6 +34,7 @@ from recon_pipeline.warehouse.connection import Warehouse
 
 # Rewrite at most this share of the rows counted at the last full build before building afresh.
 REWRITE_LIMIT = 0.5
+ITEMS = "items"  # the rewrite count of the derived items, beside the copied tables'
 _KINDS = (("payment", "payment_id", "payments", "marts.fct_payment_reconciliation"),
           ("bank_line", "bank_line_id", "bank_lines", "marts.fct_bank_line_reconciliation"))
 
@@ -83,6 +84,10 @@ def record_full_build(wh: Warehouse, target: str) -> None:
         total[name] = int(count)
     for name, columns in _columns(wh).items():
         wh.execute(f"insert into {target}.publish_tables values (?, ?, ?, 0)", (name, columns, total[name]))
+    # Items are counted too: their rewritten rows are appended to the search tables unsorted by
+    # key across publishes, which is what the limit protects.
+    items = wh.fetchone(f"select count(*) from {target}.items")[0]
+    wh.execute(f"insert into {target}.publish_tables values ('{ITEMS}', '', ?, 0)", (int(items),))
 
 
 def refresh_snapshot(wh: Warehouse, target: str) -> Refresh:
@@ -99,15 +104,18 @@ def refresh_snapshot(wh: Warehouse, target: str) -> Refresh:
     for name, columns in _columns(wh).items():
         if name not in state or state[name][0] != columns:
             return Refresh(f"the columns of {name} changed")
+    if ITEMS not in state:
+        return Refresh("the last snapshot does not count its rewritten items")
 
     tag = uuid.uuid4().hex[:10]
     # Working tables live in the connection's temp catalogue: never in the warehouse or the copy.
-    fingerprints, changed, affected, numbered = (f"temp.main.publish_{what}_{tag}"
-                                                 for what in ("now", "changed", "items", "numbered"))
+    working = [f"temp.main.publish_{what}_{tag}" for what in ("now", "changed", "items", "numbered", "names")]
+    fingerprints, changed, affected, numbered, old_names = working
     try:
         wh.execute(f"create temp table {_bare(fingerprints)} as {_fingerprints_sql()}")
-        if wh.fetchone(f"select count(*) from {fingerprints} where pay_cycle is null")[0]:
-            return Refresh("a mart has rows without a pay cycle")
+        if wh.fetchone(f"select count(*) from (select pay_cycle from {fingerprints} union all "
+                       f"select pay_cycle from {target}.publish_cycles) as both_sides where pay_cycle is null")[0]:
+            return Refresh("a mart has, or had, rows without a pay cycle")
         # Cycles whose fingerprint differs, appears or disappears, with their rows (the larger side).
         wh.execute(f"""
             create temp table {_bare(changed)} as
@@ -126,7 +134,7 @@ def refresh_snapshot(wh: Warehouse, target: str) -> Refresh:
             rows[name] = int(count)
             refresh.cycles_rewritten += int(cycles)
         for name, (_, full, rewritten) in state.items():
-            if rows[name] and rewritten + rows[name] > REWRITE_LIMIT * max(full, 1):
+            if name != ITEMS and rows[name] and rewritten + rows[name] > REWRITE_LIMIT * max(full, 1):
                 return Refresh(f"{rewritten + rows[name]} of {full} {name} rows rewritten since the last full build")
         refresh.rows_rewritten = sum(rows.values())
 
@@ -138,16 +146,20 @@ def refresh_snapshot(wh: Warehouse, target: str) -> Refresh:
                 wh.execute(f"insert into {target}.{name} by name select * from {mart} where {in_changed} "
                            f"order by {order}")
         wh.execute(f"create or replace table {target}.resolutions as {resolutions_sql(wh)}")
-        refresh.items_rewritten = _rewrite_items(wh, target, affected, numbered)
+        refresh.items_rewritten = _rewrite_items(wh, target, affected, numbered, old_names)
+        rows[ITEMS] = refresh.items_rewritten
+        _, items_full, items_rewritten = state[ITEMS]
+        if items_rewritten + rows[ITEMS] > REWRITE_LIMIT * max(items_full, 1):
+            return Refresh(f"{items_rewritten + rows[ITEMS]} of {items_full} items rewritten since the last full build")
 
         wh.execute(f"delete from {target}.publish_cycles")
         wh.execute(f"insert into {target}.publish_cycles select * from {fingerprints}")
         for name in state:
             wh.execute(f"update {target}.publish_tables set rows_rewritten = rows_rewritten + ? "
-                       "where portal_table = ?", (rows[name], name))
+                       "where portal_table = ?", (rows.get(name, 0), name))
         return refresh
     finally:
-        for table in (fingerprints, changed, affected, numbered):
+        for table in working:
             wh.execute(f"drop table if exists {table}")
 
 
@@ -157,20 +169,23 @@ def _bare(name: str) -> str:
 
 
 def _collect_affected_items(wh: Warehouse, target: str, changed: str, affected: str) -> None:
-    """Every payment and bank line with a row in a changed cycle of its own table or of the
-    exceptions, before (the copy) or after (the marts): their latest row may have moved."""
+    """Every payment and bank line with a row in a changed cycle of its own table, before (the
+    copy) or after (the marts), and every one any row of a touched exception names (an exception
+    with a row in a changed cycle): their latest row, or the exception they show, may have moved."""
+    in_changed_exceptions = f"pay_cycle in (select pay_cycle from {changed} where portal_table = 'exceptions')"
+    touched = (f"exception_id in (select exception_id from {target}.exceptions where {in_changed_exceptions} "
+               f"union select exception_id from marts.fct_exceptions where {in_changed_exceptions})")
     parts = []
     for kind, key, table, mart in _KINDS:
         own = f"pay_cycle in (select pay_cycle from {changed} where portal_table = '{table}')"
-        exc = f"pay_cycle in (select pay_cycle from {changed} where portal_table = 'exceptions')"
         parts += [f"select '{kind}' as kind, {key} as item_id from {target}.{table} where {own}",
                   f"select '{kind}', {key} from {mart} where {own}",
-                  f"select '{kind}', {key} from {target}.exceptions where {key} is not null and {exc}",
-                  f"select '{kind}', {key} from marts.fct_exceptions where {key} is not null and {exc}"]
+                  f"select '{kind}', {key} from {target}.exceptions where {key} is not null and {touched}",
+                  f"select '{kind}', {key} from marts.fct_exceptions where {key} is not null and {touched}"]
     wh.execute(f"create temp table {_bare(affected)} as " + " union ".join(parts))
 
 
-def _rewrite_items(wh: Warehouse, target: str, affected: str, numbered: str) -> int:
+def _rewrite_items(wh: Warehouse, target: str, affected: str, numbered: str, old_names: str) -> int:
     """Recompute the affected items from the updated copy; an item keeps its number, a new one
     gets the next free; their search rows are replaced and appended in key order."""
     payments = f"payment_id in (select item_id from {affected} where kind = 'payment')"
@@ -192,8 +207,14 @@ def _rewrite_items(wh: Warehouse, target: str, affected: str, numbered: str) -> 
         left join before as b on b.kind = r.kind and b.item_id = r.item_id""")
     old = (f"item_no in (select i.item_no from {target}.items as i "
            f"join {affected} as a on a.kind = i.kind and a.item_id = i.item_id)")
+    wh.execute(f"create temp table {_bare(old_names)} as "
+               f"select distinct name_no from {target}.search_names where {old}")
     for name, _ in SEARCH_TABLES:
         wh.execute(f"delete from {target}.{name} where {old}")
+    # A name only the rewritten items had goes, as a build from scratch would not list it (and
+    # it would take one of the 50 names a search looks at); one they still have comes back below.
+    wh.execute(f"delete from {target}.names as n where n.name_no in (select name_no from {old_names}) "
+               f"and not exists (select 1 from {target}.search_names as s where s.name_no = n.name_no)")
     wh.execute(f"delete from {target}.items where {old}")
     wh.execute(f"insert into {target}.items by name select * from {numbered} order by item_no")
     new = f"item_no in (select item_no from {numbered})"

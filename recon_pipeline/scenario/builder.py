@@ -136,12 +136,17 @@ class Builder:
         return p
 
     def new_batch_id(self, day: dt.date) -> str:
-        """16 characters, so MT940's :61: reference carries it whole."""
+        """16 characters, so MT940's :61: reference carries it whole: ``BATCH-yymmdd-NNN`` for a
+        day's first 999 batches, ``B-yymmdd-`` and the number in base 36 beyond (bank volumes)."""
         n = self._batch_seq.get(day, 0) + 1
-        if n > 999:
-            raise ValueError("too many batches on one day for 16-character batch ids")
         self._batch_seq[day] = n
-        return f"BATCH-{day:%y%m%d}-{n:03d}"
+        if n <= 999:
+            return f"BATCH-{day:%y%m%d}-{n:03d}"
+        digits = ""
+        while n:
+            n, d = divmod(n, 36)
+            digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[d] + digits
+        return f"B-{day:%y%m%d}-{digits:0>7}"
 
     def lifecycle(self, p: Payment, *, complete: bool = True, fail: bool = False,
                   return_on: dt.date | None = None, return_reason: str | None = None) -> None:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import threading
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from recon_pipeline.atomic_files import write_text_atomically
 
 if TYPE_CHECKING:
     from recon_pipeline.warehouse.connection import Warehouse
@@ -48,11 +48,7 @@ def recorded_ids(home: Path) -> dict[str, str]:
 def _record(home: Path, target: str, warehouse_id: str) -> None:
     ids = recorded_ids(home)
     ids[target] = warehouse_id
-    path = marker_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(ids, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomically(marker_path(home), json.dumps(ids, indent=1, sort_keys=True))
 
 
 def _advice(home: Path, target: str) -> str:
@@ -65,10 +61,7 @@ def forget_recorded(home: Path, target: str) -> str | None:
     ids = recorded_ids(home)
     forgotten = ids.pop(target, None)
     if forgotten is not None:
-        path = marker_path(home)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(ids, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)
+        write_text_atomically(marker_path(home), json.dumps(ids, indent=1, sort_keys=True))
     return forgotten
 
 

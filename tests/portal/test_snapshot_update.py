@@ -47,6 +47,18 @@ def _close_a_new_cycle_and_rebuild_an_old_one(wh) -> None:
         select * replace ('ex_late_one' as exception_id, p.pay_cycle as pay_cycle, p.payment_id as payment_id)
         from marts.fct_exceptions, (select pay_cycle, payment_id from marts.fct_payment_reconciliation
                                     where payment_id = 'PAY-000000077') as p limit 1""")
+    # An exception of an old cycle now names another payment in the new cycle: the first
+    # payment no longer shows it.
+    wh.execute(f"""insert into marts.fct_exceptions
+        select * replace (date '{NEW_CYCLE}' as pay_cycle, 'PAY-000000088' as payment_id)
+        from marts.fct_exceptions where payment_id = 'PAY-000000090'""")
+    # A counterparty renamed on the bank's side in one cycle, and another everywhere: the
+    # second's old name is no one's any more.
+    wh.execute("update marts.fct_bank_line_reconciliation set counterparty_name = 'RENAMED PARTY AG' "
+               "where pay_cycle = date '2026-02-01'")
+    for mart in ("fct_payment_reconciliation", "fct_bank_line_reconciliation"):
+        wh.execute(f"update marts.{mart} set counterparty_name = 'Renamed Party AG' "
+                   "where lower(counterparty_name) = 'counterparty 7 gmbh'")
     # Cycle 2026-01-11 rebuilt after an operator resolved its exceptions.
     wh.execute("update marts.fct_payment_reconciliation set recon_status = 'resolved', exception_type = null "
                "where pay_cycle = date '2026-01-11' and recon_status = 'exception'")
@@ -84,6 +96,13 @@ def _contents(path) -> dict[str, list]:
             out[name] = sorted(map(repr, con.execute(
                 f"select {key}, i.kind, i.item_id from portal.{name} as s {names} "
                 "join portal.items as i on i.item_no = s.item_no").fetchall()))
+        out["names"] = sorted(r[0] for r in con.execute("select name_key from portal.names").fetchall())
+        snap = Warehouse("duckdb", con, str(path))
+        # Up to the cap a search gives the same items in the same order; past it, "the first 100
+        # found" may be another 100 (the README says so).
+        for q in ("counterparty 12 g", "counterparty 7 g", "pay-00000001", "renamed party", "pay-000000088"):
+            out[f"search {q!r}"] = [(r["kind"], r["item_id"], str(r["pay_cycle"])) for r in search(snap, q)]
+        out["search 'pay-0000' is capped"] = len(search(snap, "pay-0000"))
         out["distinct item numbers"] = con.execute("select count(distinct item_no) = count(*) from portal.items").fetchall()
         return out
     finally:
@@ -98,9 +117,10 @@ def test_a_close_rewrites_only_its_cycles_and_ends_where_a_build_from_scratch_en
         assert first.how.startswith("built in full (no snapshot published yet)")
         _close_a_new_cycle_and_rebuild_an_old_one(wh)
         updated = publish_snapshot(wh, settings)
-        # payments: the new cycle and the rebuilt one; exceptions: the same two and PAY-77's; bank lines: the one
-        # withdrawn; the close summary: the new cycle.
-        assert updated.how.startswith("updated in place: 7 table cycle(s)"), updated.how
+        # payments: the new cycle, the rebuilt one and counterparty 7's two; exceptions: the new and rebuilt
+        # cycles and PAY-77's; bank lines: the one withdrawn, the one renamed and counterparty 7's two; the
+        # close summary: the new cycle.
+        assert updated.how.startswith("updated in place: 12 table cycle(s)"), updated.how
         (settings.portal_dir / POINTER).unlink()  # the next publish cannot copy: built from scratch
         scratch = publish_snapshot(wh, settings)
         assert scratch.how.startswith("built in full")
@@ -129,6 +149,15 @@ def test_a_publish_that_would_rewrite_most_rows_builds_from_scratch(tmp_path):
         wh.execute("update marts.fct_payment_reconciliation set amount = amount + 1")  # every row of every cycle
         again = publish_snapshot(wh, settings)
         assert again.how.startswith("built in full (") and "payments rows rewritten" in again.how, again.how
+        # A row without a cycle cannot be matched to its cycle's fingerprint, before or after a fix.
+        wh.execute("update marts.fct_payment_reconciliation set pay_cycle = null where payment_id = 'PAY-000000001'")
+        assert publish_snapshot(wh, settings).how == "built in full (a mart has, or had, rows without a pay cycle)"
+        wh.execute("update marts.fct_payment_reconciliation set pay_cycle = date '2026-01-02' "
+                   "where payment_id = 'PAY-000000001'")
+        fixed = publish_snapshot(wh, settings)
+        assert fixed.how == "built in full (a mart has, or had, rows without a pay cycle)"
+        with _published(fixed.where) as snap:
+            assert snap.fetchall("select cycle_count from portal.items where item_id = 'PAY-000000001'") == [(1,)]
         wh.execute("alter table marts.fct_bank_line_reconciliation add column note varchar")
         changed = publish_snapshot(wh, settings)
         assert changed.how == "built in full (the columns of bank_lines changed)"

@@ -24,11 +24,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from recon_pipeline.atomic_files import fsync_path
 from recon_pipeline.events.kafka.client import KafkaSnapshotError
 from recon_pipeline.events.kafka.plan import OffsetRange
 from recon_pipeline.events.kafka.read import read_range
 from recon_pipeline.events.model import EventMessage
-from recon_pipeline.landing.zone import fsync_path
 from recon_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
