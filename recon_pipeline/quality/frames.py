@@ -89,13 +89,15 @@ def events_frame(wh: Warehouse, pay_cycle: str, settings: Settings, now: dt.date
     for r in rows:
         r["dq_key"] = r["event_id"] if r["event_id"] not in (None, "") else r["message_key"]
         occurred = r["occurred_at"]
-        r["occurred_at_text"] = occurred.isoformat() if isinstance(occurred, (dt.datetime, dt.date)) else (
-            None if occurred is None else str(occurred))
+        typed = isinstance(occurred, (dt.datetime, dt.date))
+        # Only a value the warehouse did not already type as a timestamp needs parsing to prove
+        # it is one: dateutil over every row was a third of the gate at 40,000 payments a day.
+        r["occurred_at_text"] = None if typed or occurred is None else str(occurred)
         delivered = naive_utc(r.pop("landed_at", None))
         reference = min(delivered, now_utc) if delivered is not None else now_utc
         r["latest_plausible_at"] = reference + FUTURE_TOLERANCE
         r["occurred_at_detail"] = (
-            f"occurred_at {r['occurred_at_text']} UTC is after "
+            f"occurred_at {occurred.isoformat() if typed else occurred} UTC is after "
             f"{'its delivery' if delivered is not None and delivered <= now_utc else 'the check'} at "
             f"{reference.isoformat(timespec='seconds')} UTC")
         r["amount_text"] = amount_text(r["amount"])
