@@ -20,7 +20,7 @@ from recon_pipeline.events.model import EventMessage, EventRejected, extra_json,
 from recon_pipeline.events.snapshot_files import SnapshotFileError, read_snapshot_file
 from recon_pipeline.landing.zone import LandingZone
 from recon_pipeline.one_line import one_line
-from recon_pipeline.warehouse.connection import Warehouse
+from recon_pipeline.warehouse.connection import LOAD_MEMORY_LIMIT, Warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
 from recon_pipeline.warehouse.value_checks import money_problem
 
@@ -32,7 +32,6 @@ _EVENT_COLUMNS = [
 ]
 BATCH_ROWS = 10_000        # rows held before they are written ...
 BATCH_BYTES = 32 * 1024 * 1024   # ... or this many message bytes (lines may be up to 8 MiB each)
-LOAD_MEMORY_LIMIT = "64MB"  # DuckDB buffer cap while a snapshot file loads (a million rows stay flat)
 MAX_REPORTED = 1_000       # (key, reason) pairs kept for the run's log; the counts are exact
 _QUARANTINE_COLUMNS = ["message_key", "origin", "source", "topic", "kafka_partition", "message_offset",
                        "reason", "raw_value"]

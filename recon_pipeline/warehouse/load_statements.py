@@ -33,7 +33,7 @@ from recon_pipeline.one_line import one_line
 from recon_pipeline.statements import ParsedFile, Statement, StatementLine, StatementParseError, parse_statement
 from recon_pipeline.statements.integrity import ERROR, WARNING, Finding, statement_findings
 from recon_pipeline.statements.model import MAX_STATEMENT_BYTES, UNREADABLE
-from recon_pipeline.warehouse.connection import Warehouse
+from recon_pipeline.warehouse.connection import LOAD_MEMORY_LIMIT, Warehouse
 from recon_pipeline.warehouse.raw_schema import ensure_raw_schema
 from recon_pipeline.warehouse.value_checks import date_problem, first_problem, int32_problem, money_problem
 
@@ -120,11 +120,12 @@ def load_statement_files(wh: Warehouse, landing: LandingZone,
         except Exception as exc:  # a parser bug must not stop the other files either
             _quarantine_file(wh, landed, data, size, result, f"parser error {type(exc).__name__}: {exc}")
             continue
+        del data  # a statement at the cap is 64 MiB: re-read in the rare case it is needed below
         try:
             loaded, bad = _insert_parsed(wh, landed, parsed)
         except Exception as exc:  # noqa: BLE001 - the warehouse refused a row we did not foresee
             first = (str(exc).strip().splitlines() or [""])[0]
-            _quarantine_file(wh, landed, data, size, result,
+            _quarantine_file(wh, landed, landed.path.read_bytes(), size, result,
                              f"could not be written to the warehouse ({type(exc).__name__}: {first})")
             continue
         result.lines_loaded += loaded
@@ -187,84 +188,124 @@ def _line_bytes(line: StatementLine) -> bytes:
     return json.dumps(dataclasses.asdict(line), default=str, sort_keys=True).encode("utf-8")
 
 
+_LINE_COLUMNS = [
+    "bank_line_id", "source_sha256", "source_file", "position", "statement_index", "statement_key",
+    "account_iban", "currency", "booking_date", "value_date", "amount", "bank_reference",
+    "customer_reference", "end_to_end_id", "batch_id", "batch_count", "return_reason",
+    "counterparty_name", "counterparty_iban", "remittance_info", "transaction_code", "is_reversal",
+    "entry_status", "detail_count"]
+_DETAIL_COLUMNS = [
+    "bank_line_id", "source_sha256", "position", "detail_index", "end_to_end_id", "amount",
+    "currency", "instruction_id", "payment_info_id", "counterparty_name", "counterparty_iban",
+    "remittance_info", "return_reason"]
+_QUARANTINE_LINE_COLUMNS = [
+    "source_sha256", "original_name", "statement_index", "position", "account_iban", "reason", "raw_value"]
+# Lines are written in batches of this many inside the file's one transaction, and each
+# statement's parsed lines are let go once written: a statement at the size cap (~500,000
+# entries) then costs its parse, not its parse plus every row again as tuples and Arrow arrays.
+_BATCH_LINES = 50_000
+
+
+class _Batches:
+    """Rows per table, written whenever a table's batch is full and at the end."""
+
+    def __init__(self, wh: Warehouse):
+        self.wh = wh
+        self.rows: dict[str, tuple[list[str], list[tuple]]] = {
+            "raw.statement_lines": (_LINE_COLUMNS, []),
+            "raw.statement_line_details": (_DETAIL_COLUMNS, []),
+            "raw.quarantine_statement_lines": (_QUARANTINE_LINE_COLUMNS, []),
+        }
+        self.written: dict[str, int] = dict.fromkeys(self.rows, 0)
+
+    def add(self, table: str, row: tuple) -> None:
+        columns, rows = self.rows[table]
+        rows.append(row)
+        if len(rows) >= _BATCH_LINES:
+            self.flush(table)
+
+    def flush(self, table: str | None = None) -> None:
+        for name in [table] if table else list(self.rows):
+            columns, rows = self.rows[name]
+            self.written[name] += self.wh.bulk_insert(name, columns, rows)
+            rows.clear()
+
+
 def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> tuple[int, int]:
     """Insert one parsed file in one transaction; returns (lines loaded, lines quarantined)."""
-    statements, findings, lines, details, bad_lines = [], [], [], [], []
+    statements, findings = [], []
     position = 0
-    for s_index, original in enumerate(parsed.statements):
-        account = (original.account or "").replace(" ", "")
-        statement_key = content_id("st", landed.sha256, s_index)
-        kept: list[StatementLine] = []
-        kept_positions: list[int] = []
-        for line in original.lines:
-            problem = line_problem(line)
-            if problem:
-                bad_lines.append((landed.sha256, landed.original_name, s_index, position, account,
-                                  f"line {position + 1}: {problem}"[:_MAX_REASON], _line_bytes(line)))
-            else:
-                kept.append(line)
-                kept_positions.append(position)
-            position += 1
-        stmt, value_findings = _fitting_statement(original, kept)
-        if len(kept) < len(original.lines):
-            value_findings.append(Finding(
-                "line_quarantined", ERROR,
-                f"{len(original.lines) - len(kept)} line(s) of this statement quarantined "
-                "(see raw.quarantine_statement_lines); movements and balance proof cover the loaded lines only"))
-        statements.append((
-            statement_key, landed.sha256, s_index, parsed.format, account, stmt.currency,
-            stmt.statement_id, stmt.opening_balance, stmt.closing_balance, stmt.opening_date,
-            stmt.closing_date, len(stmt.lines), stmt.movements, stmt.balanced,
-            stmt.control_entry_count, stmt.control_sum,
-        ))
-        for f in [*statement_findings(stmt), *value_findings]:
-            findings.append((landed.sha256, s_index, account, f.code, f.severity, f.message))
-        seen: Counter = Counter()
-        for line, line_position in zip(stmt.lines, kept_positions):
-            signature = line_identity(account, line)
-            occurrence = seen[signature]
-            seen[signature] += 1
-            line_id = bank_line_id(account, line, occurrence)
-            lines.append((
-                line_id, landed.sha256, landed.original_name, line_position, s_index, statement_key, account,
-                line.currency or stmt.currency, line.booking_date, line.value_date, line.amount,
-                line.bank_reference, line.customer_reference, line.end_to_end_id, line.batch_id,
-                line.batch_count, line.return_reason, line.counterparty_name, line.counterparty_iban,
-                line.remittance_info, line.transaction_code, bool(line.is_reversal), line.status,
-                len(line.details),
+    with wh.memory_capped(LOAD_MEMORY_LIMIT), wh.transaction():
+        batches = _Batches(wh)
+        for s_index, original in enumerate(parsed.statements):
+            account = (original.account or "").replace(" ", "")
+            statement_key = content_id("st", landed.sha256, s_index)
+            kept: list[StatementLine] = []
+            kept_positions: list[int] = []
+            for line in original.lines:
+                problem = line_problem(line)
+                if problem:
+                    batches.add("raw.quarantine_statement_lines", (
+                        landed.sha256, landed.original_name, s_index, position, account,
+                        f"line {position + 1}: {problem}"[:_MAX_REASON], _line_bytes(line)))
+                else:
+                    kept.append(line)
+                    kept_positions.append(position)
+                position += 1
+            stmt, value_findings = _fitting_statement(original, kept)
+            if len(kept) < len(original.lines):
+                value_findings.append(Finding(
+                    "line_quarantined", ERROR,
+                    f"{len(original.lines) - len(kept)} line(s) of this statement quarantined "
+                    "(see raw.quarantine_statement_lines); movements and balance proof cover the loaded lines only"))
+            statements.append((
+                statement_key, landed.sha256, s_index, parsed.format, account, stmt.currency,
+                stmt.statement_id, stmt.opening_balance, stmt.closing_balance, stmt.opening_date,
+                stmt.closing_date, len(stmt.lines), stmt.movements, stmt.balanced,
+                stmt.control_entry_count, stmt.control_sum,
             ))
-            for d_index, d in enumerate(line.details):
-                details.append((
-                    line_id, landed.sha256, line_position, d_index, d.end_to_end_id, d.amount, d.currency,
-                    d.instruction_id, d.payment_info_id, d.counterparty_name, d.counterparty_iban,
-                    d.remittance_info, d.return_reason,
+            for f in [*statement_findings(stmt), *value_findings]:
+                findings.append((landed.sha256, s_index, account, f.code, f.severity, f.message))
+            # Occurrences are counted by the first occurrence's id, not by the identity tuple:
+            # the same count, a fraction of the memory for a statement of 500,000 lines.
+            seen: Counter = Counter()
+            # Each line is let go once its row is batched (``kept`` is ``stmt.lines``, already
+            # summed and checked above): the parse and the transaction do not peak together.
+            original.lines = []
+            for index, line_position in enumerate(kept_positions):
+                line, kept[index] = kept[index], None
+                first_id = bank_line_id(account, line, 0)
+                occurrence = seen[first_id]
+                seen[first_id] += 1
+                line_id = first_id if occurrence == 0 else bank_line_id(account, line, occurrence)
+                batches.add("raw.statement_lines", (
+                    line_id, landed.sha256, landed.original_name, line_position, s_index, statement_key, account,
+                    line.currency or stmt.currency, line.booking_date, line.value_date, line.amount,
+                    line.bank_reference, line.customer_reference, line.end_to_end_id, line.batch_id,
+                    line.batch_count, line.return_reason, line.counterparty_name, line.counterparty_iban,
+                    line.remittance_info, line.transaction_code, bool(line.is_reversal), line.status,
+                    len(line.details),
                 ))
-    with wh.transaction():
+                for d_index, d in enumerate(line.details):
+                    batches.add("raw.statement_line_details", (
+                        line_id, landed.sha256, line_position, d_index, d.end_to_end_id, d.amount, d.currency,
+                        d.instruction_id, d.payment_info_id, d.counterparty_name, d.counterparty_iban,
+                        d.remittance_info, d.return_reason,
+                    ))
+        batches.flush()
         wh.bulk_insert("raw.statements", [
             "statement_key", "source_sha256", "statement_index", "format", "account_iban", "currency",
             "statement_id", "opening_balance", "closing_balance", "opening_date", "closing_date",
             "entry_count", "movements", "balanced", "control_entry_count", "control_sum"], statements)
         wh.bulk_insert("raw.statement_findings", [
             "source_sha256", "statement_index", "account_iban", "code", "severity", "message"], findings)
-        wh.bulk_insert("raw.statement_lines", [
-            "bank_line_id", "source_sha256", "source_file", "position", "statement_index", "statement_key",
-            "account_iban", "currency", "booking_date", "value_date", "amount", "bank_reference",
-            "customer_reference", "end_to_end_id", "batch_id", "batch_count", "return_reason",
-            "counterparty_name", "counterparty_iban", "remittance_info", "transaction_code", "is_reversal",
-            "entry_status", "detail_count"], lines)
-        wh.bulk_insert("raw.statement_line_details", [
-            "bank_line_id", "source_sha256", "position", "detail_index", "end_to_end_id", "amount",
-            "currency", "instruction_id", "payment_info_id", "counterparty_name", "counterparty_iban",
-            "remittance_info", "return_reason"], details)
-        wh.bulk_insert("raw.quarantine_statement_lines", [
-            "source_sha256", "original_name", "statement_index", "position", "account_iban", "reason",
-            "raw_value"], bad_lines)
+        loaded = batches.written["raw.statement_lines"]
         # The file row goes last: its presence is what marks the file as loaded.
         wh.execute(
             "insert into raw.statement_files (source_sha256, original_name, source, landed_at, format, "
             "statement_count, line_count, warnings) values (?, ?, ?, ?, ?, ?, ?, ?)",
             (landed.sha256, landed.original_name, landed.source, landed.landed_at, parsed.format,
-             len(parsed.statements), len(lines), json.dumps(parsed.warnings) if parsed.warnings else None),
+             len(parsed.statements), loaded, json.dumps(parsed.warnings) if parsed.warnings else None),
         )
-        audit_file_loaded(wh, "statements", landed, format=parsed.format, lines=len(lines))
-    return len(lines), len(bad_lines)
+        audit_file_loaded(wh, "statements", landed, format=parsed.format, lines=loaded)
+    return loaded, batches.written["raw.quarantine_statement_lines"]

@@ -93,3 +93,50 @@ def test_bad_event_values_are_quarantined_alone_and_the_file_loads(wh, landing):
     assert "beyond decimal(20,5)" in reasons[4]
     assert "beyond tomorrow" in reasons[5]
     assert all("\n" not in r for r in reasons.values())
+
+
+def test_a_statement_written_in_several_batches_loads_every_line_once_or_not_at_all(wh, landing, monkeypatch):
+    """The loader writes a big statement in batches inside one transaction (bounded memory):
+    every line lands once with the ids a one-batch load gives (identical bookings counted in
+    file order), and a row the warehouse refuses in a later batch leaves none of the file's
+    rows behind, only the quarantined file."""
+    import recon_pipeline.warehouse.load_statements as loader
+
+    entries = [(f"{n}.00", "CRDT", f"R{n}", None) for n in range(1, 8)]
+    entries += [("3.00", "CRDT", None, None), ("3.00", "CRDT", None, None)]  # identical, no reference
+    land(landing, "statements", "one_batch.xml", camt053(entries))
+    load_statement_files(wh, landing)
+    one_batch = wh.fetchall("select position, bank_line_id from raw.statement_lines order by position")
+    assert len(one_batch) == 9 and len({i for _, i in one_batch}) == 9
+    wh.execute("delete from raw.statement_lines")
+    wh.execute("delete from raw.statements")
+    wh.execute("delete from raw.statement_files")
+
+    monkeypatch.setattr(loader, "_BATCH_LINES", 2)
+    batches: list[int] = []
+    real_insert = wh.bulk_insert
+
+    def counting_insert(table, columns, rows):
+        if table == "raw.statement_lines":
+            batches.append(len(rows))
+        return real_insert(table, columns, rows)
+
+    monkeypatch.setattr(wh, "bulk_insert", counting_insert)
+    result = load_statement_files(wh, landing)
+    assert result.lines_loaded == 9 and batches == [2, 2, 2, 2, 1]
+    assert wh.fetchall("select position, bank_line_id from raw.statement_lines order by position") == one_batch
+
+    def refusing_insert(table, columns, rows):
+        if table == "raw.statement_lines" and len(batches) >= 2:
+            raise RuntimeError("Conversion Error: the warehouse refused a row")
+        batches.append(len(rows))
+        return real_insert(table, columns, rows)
+
+    batches.clear()
+    monkeypatch.setattr(wh, "bulk_insert", refusing_insert)
+    land(landing, "statements", "refused.xml", camt053(entries, msg_id="MSG-REFUSED"))
+    refused = load_statement_files(wh, landing)
+    assert refused.files_quarantined == 1 and batches == [2, 2]  # two batches written, then refused
+    assert "could not be written to the warehouse" in refused.quarantined[0][1]
+    assert wh.fetchone("select count(*) from raw.statement_lines where source_file = 'refused.xml'")[0] == 0
+    assert wh.fetchone("select count(*) from raw.statements")[0] == 1  # only the first file's
