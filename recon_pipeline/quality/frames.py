@@ -266,15 +266,21 @@ def statements_frame(wh: Warehouse, pay_cycle: str, history: StatementHistory | 
 
 
 def _previous_statement(rows: Sequence[Mapping[str, Any]], stmt: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The account's statement of the latest earlier day; among several that day, one that
-    connects when there is one (an intraday report and the day's statement both close it)."""
+    """The statement this one continues: another of the same day that closes where it opens
+    (the previous page of a paginated statement), else the account's statement of the latest
+    earlier day; among several that day, one that connects when there is one (an intraday
+    report and the day's statement both close it)."""
     day = stmt["statement_date"]
     if day is None:
         return None
-    earlier = [r for r in rows if r["account_iban"] == stmt["account_iban"]
-               and (r["currency"] == stmt["currency"] or r["currency"] is None or stmt["currency"] is None)
-               and r["statement_date"] is not None and r["statement_date"] < day
-               and r["closing_balance"] is not None]
+    same_account = [r for r in rows if r["account_iban"] == stmt["account_iban"]
+                    and (r["currency"] == stmt["currency"] or r["currency"] is None or stmt["currency"] is None)
+                    and r["statement_date"] is not None and r["closing_balance"] is not None]
+    for r in same_account:
+        if r["statement_date"] == day and r["closing_balance"] == stmt["opening_balance"] \
+                and (r["source_sha256"], r.get("statement_index")) != (stmt["source_sha256"], stmt.get("statement_index")):
+            return r
+    earlier = [r for r in same_account if r["statement_date"] < day]
     if not earlier:
         return None
     last_day = max(r["statement_date"] for r in earlier)

@@ -94,9 +94,11 @@ class Warehouse:
         # Read through DuckDB's replacement scan of this local variable, not ``register``: a
         # registered view is a catalogue entry the open transaction keeps, with its Arrow data,
         # until commit (measured: twice the memory over a file's batches in one transaction).
-        _recon_bulk = pa.table(arrays, names=list(columns))  # noqa: F841 - read by the SQL below
+        # The name is one no table or view of ours has: a catalogue entry of that name would be
+        # read instead of the variable.
+        _recon_bulk_arrow_rows = pa.table(arrays, names=list(columns))  # noqa: F841 - read by the SQL below
         del arrays
-        self._conn.execute(f"insert into {table} ({cols}) select {cols} from _recon_bulk")
+        self._conn.execute(f"insert into {table} ({cols}) select {cols} from _recon_bulk_arrow_rows")
         return len(rows)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:

@@ -125,13 +125,21 @@ def load_statement_files(wh: Warehouse, landing: LandingZone,
             loaded, bad = _insert_parsed(wh, landed, parsed)
         except Exception as exc:  # noqa: BLE001 - the warehouse refused a row we did not foresee
             first = (str(exc).strip().splitlines() or [""])[0]
-            _quarantine_file(wh, landed, landed.path.read_bytes(), size, result,
+            _quarantine_file(wh, landed, _raw_bytes(landed), size, result,
                              f"could not be written to the warehouse ({type(exc).__name__}: {first})")
             continue
         result.lines_loaded += loaded
         result.lines_quarantined += bad
         result.files_loaded += 1
     return result
+
+
+def _raw_bytes(landed: LandedFile) -> bytes:
+    """The file's bytes for its quarantine row; the landing zone keeps the file either way."""
+    try:
+        return landed.path.read_bytes()
+    except OSError as exc:
+        return f"(could not be re-read from the landing zone: {exc})".encode()
 
 
 def _quarantine_file(wh: Warehouse, landed: LandedFile, data: bytes, size: int,

@@ -28,15 +28,44 @@ proof as (
     select * from {{ ref('rpt_bank_to_books') }} where pay_cycle = {{ pay_cycle() }}
 ),
 
+cycle_statements as (
+    select * from {{ ref('stg_statements') }}
+    where pay_cycle = {{ pay_cycle() }}
+),
+
+-- Several statements of one account can share their dates: the pages of a statement too big for
+-- one message (camt MsgPgntn, MT940 :28C: n/page), each with interim balances. Their balances
+-- chain (page 1 closes where page 2 opens), and the chain, not the file's sha256, says which
+-- opens the cycle and which closes it.
+chain_links as (
+    select
+        s.statement_key,
+        bool_or(o.closing_balance = s.opening_balance) as has_predecessor,
+        bool_or(o.opening_balance = s.closing_balance) as has_successor
+    from cycle_statements as s
+    inner join cycle_statements as o
+        on s.account_iban = o.account_iban and s.statement_key <> o.statement_key
+    group by s.statement_key
+),
+
+chained as (
+    select
+        s.*,
+        coalesce(c.has_predecessor, false) as has_predecessor,
+        coalesce(c.has_successor, false) as has_successor
+    from cycle_statements as s
+    left join chain_links as c on s.statement_key = c.statement_key
+),
+
 statements as (
     select
         *,
         row_number() over (partition by account_iban
-                           order by opening_date, source_sha256, statement_index) as first_rank,
+                           order by opening_date, has_predecessor, source_sha256, statement_index) as first_rank,
         row_number() over (partition by account_iban
-                           order by closing_date desc, source_sha256 desc, statement_index desc) as last_rank
-    from {{ ref('stg_statements') }}
-    where pay_cycle = {{ pay_cycle() }}
+                           order by closing_date desc, has_successor, source_sha256 desc, statement_index desc)
+            as last_rank
+    from chained
 ),
 
 accounts as (
