@@ -116,9 +116,6 @@ class Builder:
         if day not in self._e2e_base:
             self._e2e_base[day] = self.rng.randrange(10000, 50000)
         e2e_number = self._e2e_base[day] + seq
-        if e2e_number > 99999:
-            raise ValueError("too many payments on one day: end-to-end ids would lose their "
-                             "unique 16-character prefix")
         cp = counterparty or self.pick_counterparty()
         p = Payment(
             payment_id=f"PAY-{day:%Y%m%d}-{seq:05d}",
@@ -126,7 +123,7 @@ class Builder:
             account=account,
             direction=direction or self.pick_direction(),
             amount=amount if amount is not None else self.amount(),
-            end_to_end_id=f"E2E-{day:%y%m%d}-{e2e_number:05d}-{cp.tag}",
+            end_to_end_id=f"E2E-{day:%y%m%d}-{_five_characters(e2e_number)}-{cp.tag}",
             batch_id=batch_id,
             counterparty=cp,
             remittance=remittance or self.remittance(day),
@@ -142,11 +139,7 @@ class Builder:
         self._batch_seq[day] = n
         if n <= 999:
             return f"BATCH-{day:%y%m%d}-{n:03d}"
-        digits = ""
-        while n:
-            n, d = divmod(n, 36)
-            digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[d] + digits
-        return f"B-{day:%y%m%d}-{digits:0>7}"
+        return f"B-{day:%y%m%d}-{_base36(n):0>7}"
 
     def lifecycle(self, p: Payment, *, complete: bool = True, fail: bool = False,
                   return_on: dt.date | None = None, return_reason: str | None = None) -> None:
@@ -261,4 +254,25 @@ def open_verdict(last: dt.date, cycle: dt.date, exception: str) -> tuple[str, st
     if age >= SETTLEMENT_WINDOW_DAYS:
         return "exception", exception
     return "unmatched", None
+
+
+def _base36(n: int) -> str:
+    digits = ""
+    while n:
+        n, d = divmod(n, 36)
+        digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[d] + digits
+    return digits or "0"
+
+
+def _five_characters(n: int) -> str:
+    """A day's payment number in five characters: decimal up to 99,999 (every scenario so far),
+    then a letter and four base-36 digits, so end-to-end ids stay unique in the 16 characters
+    MT940 keeps at a bank's volume (up to ~1.7 million payments a day)."""
+    if n <= 99999:
+        return f"{n:05d}"
+    n -= 100000
+    if n >= 26 * 36 ** 4:
+        raise ValueError("too many payments on one day for 16-character end-to-end prefixes")
+    head, tail = divmod(n, 36 ** 4)
+    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[head] + f"{_base36(tail):0>4}"
 

@@ -71,6 +71,7 @@ class Line:
     bank_reference: str | None = None
     status: str | None = None
     exception: str | None = None
+    statement_file: str | None = None  # the file (page) the line is written to
 
     def entry(self) -> Entry:
         assert self.bank_reference is not None

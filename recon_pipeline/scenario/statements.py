@@ -39,9 +39,16 @@ def statement_order(b: Builder, account: Account) -> list[Line]:
     return sorted(lines, key=lambda ln: (ln.booking_date, ln.order, ln.seq))
 
 
-def statement_name(account: Account, day: dt.date) -> str:
-    """The file a day's statement is written to (the truth names it for every bank line)."""
-    return f"{account.iban}_{day.isoformat()}.{account.extension}"
+# Entries per message: a bank splits a bigger day into pages, each a file of its own (a camt
+# page of 25,000 entries is ~45 MB, under recon's 64 MiB cap for one statement file).
+PAGE_ENTRIES = 25_000
+
+
+def statement_name(account: Account, day: dt.date, page: int | None = None) -> str:
+    """The file a day's statement (or its ``page``, when paginated) is written to (the truth
+    names it for every bank line)."""
+    suffix = "" if page is None else f"_p{page:03d}"
+    return f"{account.iban}_{day.isoformat()}{suffix}.{account.extension}"
 
 
 def write_statements(b: Builder, statements_dir: Path) -> tuple[list[dict], int, bytes]:
@@ -56,17 +63,23 @@ def write_statements(b: Builder, statements_dir: Path) -> tuple[list[dict], int,
         opening = Decimal(b.rng.randrange(25_000_000, 90_000_000)) * CENT
         first_opening = opening
         for day in b.cycles:
-            doc = StatementDoc(
-                account_iban=account.iban, currency=account.currency, statement_date=day,
-                sequence=day.timetuple().tm_yday, opening_balance=opening,
-                entries=tuple(line.entry() for line in per_day[day]),
-                account_bic=account.bic)
-            data = write_camt053(doc) if account.format == "camt053" else write_mt940(doc)
-            (statements_dir / statement_name(account, day)).write_bytes(data)
-            files += 1
-            if account.format == "camt053" and not first_camt:
-                first_camt = data
-            opening = doc.closing_balance
+            day_lines = per_day[day]
+            pages = [day_lines[i:i + PAGE_ENTRIES] for i in range(0, len(day_lines), PAGE_ENTRIES)] or [[]]
+            for number, page_lines in enumerate(pages, start=1):
+                doc = StatementDoc(
+                    account_iban=account.iban, currency=account.currency, statement_date=day,
+                    sequence=day.timetuple().tm_yday, opening_balance=opening,
+                    entries=tuple(line.entry() for line in page_lines),
+                    account_bic=account.bic, page=number, last_page=number == len(pages))
+                data = write_camt053(doc) if account.format == "camt053" else write_mt940(doc)
+                name = statement_name(account, day, number if len(pages) > 1 else None)
+                (statements_dir / name).write_bytes(data)
+                for line in page_lines:
+                    line.statement_file = name
+                files += 1
+                if account.format == "camt053" and not first_camt:
+                    first_camt = data
+                opening = doc.closing_balance
         accounts.append({"iban": account.iban, "format": account.format, "currency": account.currency,
                          "bic": account.bic, "opening_balance": f"{first_opening:f}",
                          "closing_balance": f"{opening:f}"})

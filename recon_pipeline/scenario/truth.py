@@ -29,7 +29,7 @@ def build_truth(b: Builder, seed: int, accounts: list[dict], statement_files: in
         raise AssertionError(f"scenario items without an expected verdict: {unset[:5]}")
 
     def file_of(line: Line) -> str:
-        return statement_name(line.account, line.booking_date)
+        return line.statement_file or statement_name(line.account, line.booking_date)
 
     payments = sorted(b.payments, key=lambda p: (p.pay_cycle, p.payment_id))
     lines = sorted(b.lines, key=lambda ln: (ln.account.key, ln.booking_date, ln.bank_reference))

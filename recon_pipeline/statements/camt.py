@@ -526,6 +526,7 @@ def _read_messages(data: bytes, warnings: list[str]) -> ParsedFile:
                              remove_pis=True)
     message = family = record_name = version = None
     record = reader = None  # the Stmt/Rpt/Ntfctn being read (held, so lxml keeps its proxy)
+    page: int | None = None
     statements: list[Statement] = []
     try:
         for event, el in events:
@@ -537,11 +538,13 @@ def _read_messages(data: bytes, warnings: list[str]) -> ParsedFile:
                     version = message_version(message.getroottree().getroot(), message)
                 elif message is not None and record is None and name == record_name and el.getparent() == message:
                     record, reader = el, _RecordReader(family, record_name, len(statements) + 1, warnings)
+                    page = _page_number(message)  # GrpHdr precedes the records: complete by now
                 continue
             if record is None:
                 continue
             if el == record:
                 statements.append(_in_family(family, reader.finish, record))
+                statements[-1].page = page
                 message.remove(record)  # read: its elements are not kept
                 record = reader = None
             elif name == "Ntry" and el.getparent() == record:
@@ -561,6 +564,12 @@ def _read_messages(data: bytes, warnings: list[str]) -> ParsedFile:
     if not statements:
         raise StatementParseError(f"{family}: message has no {record_name} element")
     return ParsedFile(format=version, statements=statements, warnings=_summarise(warnings))
+
+
+def _page_number(message) -> int | None:
+    """The message's page (GrpHdr/MsgPgntn/PgNb) when a bank split a statement over several."""
+    text = _text(message, "GrpHdr", "MsgPgntn", "PgNb")
+    return int(text) if text and text.strip().isdigit() and 0 < int(text) < 100000 else None
 
 
 def _in_family(family: str, read, *args):

@@ -81,6 +81,9 @@ class Statement:
     closing_date: dt.date | None = None
     statement_id: str | None = None
     sequence: str | None = None
+    # The page of a statement sent in several messages (camt MsgPgntn/PgNb, MT940 :28C: n/page):
+    # the pages of one day share their dates, and this is their order (None: not said).
+    page: int | None = None
     lines: list[StatementLine] = field(default_factory=list)
     # Control totals the format itself carries (camt TxsSummry, BAI2 trailers), checked by the gates.
     control_entry_count: int | None = None

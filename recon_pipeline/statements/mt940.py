@@ -315,6 +315,14 @@ def parse_information(lines: list[str]) -> dict:
 
 
 # --------------------------------------------------------------------------- statements
+def _page_of(sequence: str | None) -> int | None:
+    """``:28C:00305/002`` -> 2: the page (message) number after the statement number."""
+    if not sequence or "/" not in sequence:
+        return None
+    page = sequence.split("/", 1)[1].strip()
+    return int(page) if page.isdigit() and 0 < int(page) < 100000 else None
+
+
 class _Builder:
     def __init__(self, index: int, reference: str):
         self.index = index
@@ -441,6 +449,7 @@ class _Builder:
             closing_date=self.closing[1] if self.closing else None,
             statement_id=self.reference or None,
             sequence=self.sequence,
+            page=_page_of(self.sequence),
             lines=lines,
             control_entry_count=count,
             control_sum=total,

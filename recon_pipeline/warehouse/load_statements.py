@@ -270,7 +270,7 @@ def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> tup
                 statement_key, landed.sha256, s_index, parsed.format, account, stmt.currency,
                 stmt.statement_id, stmt.opening_balance, stmt.closing_balance, stmt.opening_date,
                 stmt.closing_date, len(stmt.lines), stmt.movements, stmt.balanced,
-                stmt.control_entry_count, stmt.control_sum,
+                stmt.control_entry_count, stmt.control_sum, stmt.page,
             ))
             for f in [*statement_findings(stmt), *value_findings]:
                 findings.append((landed.sha256, s_index, account, f.code, f.severity, f.message))
@@ -304,7 +304,8 @@ def _insert_parsed(wh: Warehouse, landed: LandedFile, parsed: ParsedFile) -> tup
         wh.bulk_insert("raw.statements", [
             "statement_key", "source_sha256", "statement_index", "format", "account_iban", "currency",
             "statement_id", "opening_balance", "closing_balance", "opening_date", "closing_date",
-            "entry_count", "movements", "balanced", "control_entry_count", "control_sum"], statements)
+            "entry_count", "movements", "balanced", "control_entry_count", "control_sum", "page_number"],
+            statements)
         wh.bulk_insert("raw.statement_findings", [
             "source_sha256", "statement_index", "account_iban", "code", "severity", "message"], findings)
         loaded = batches.written["raw.statement_lines"]

@@ -40,7 +40,8 @@ RAW_TABLES = {
         movements {MONEY} not null,
         balanced boolean,
         control_entry_count integer,
-        control_sum {MONEY}
+        control_sum {MONEY},
+        page_number integer
     """,
     "raw.statement_findings": """
         source_sha256 varchar not null,
@@ -170,7 +171,20 @@ def create_tables(wh: Warehouse, schema: str, tables: dict[str, str]) -> None:
             wh.execute(f"create table if not exists {name} ({ddl})")
 
 
+# Columns added after a table's first release: a warehouse created before gets them on open.
+ADDED_COLUMNS = [
+    ("raw.statements", "page_number", "integer"),  # a paginated statement's page (camt PgNb, MT940 :28C:)
+]
+
+
 def ensure_raw_schema(wh: Warehouse) -> None:
-    """Create the raw and quarantine tables if they are missing (idempotent)."""
+    """Create the raw and quarantine tables if they are missing, and add the columns added
+    since (idempotent)."""
     create_tables(wh, "raw", RAW_TABLES)
+    for table, column, kind in ADDED_COLUMNS:
+        schema, name = table.split(".")
+        if not wh.fetchone("select count(*) from information_schema.columns where table_schema = ? "
+                           "and table_name = ? and column_name = ?", (schema, name, column))[0]:
+            with wh.catalogue_change():
+                wh.execute(f"alter table {table} add column if not exists {column} {kind}")
 

@@ -35,6 +35,7 @@ candidates as (
         p.bank_line_id,
         p.reference_level,
         l.booking_date,
+        l.statement_page,
         l.position as statement_position,
         l.amount - p.signed_amount as amount_difference,
         abs(l.amount - p.signed_amount) as abs_difference,
@@ -77,7 +78,7 @@ ranked_{{ round }} as (
         row_number() over (
             partition by c.payment_id
             order by c.priority, c.abs_difference, c.abs_date_difference, c.booking_date,
-                     c.statement_position, c.bank_line_id
+                     c.statement_page, c.statement_position, c.bank_line_id
         ) as payment_rank,
         row_number() over (
             partition by c.bank_line_id

@@ -17,6 +17,7 @@ held as (
 booked as (
     select
         l.*,
+        s.page_number as statement_page,
         row_number() over (
             partition by l.bank_line_id
             order by {{ bank_line_delivery_order('l', 's') }}
@@ -53,6 +54,9 @@ final as (
         source_file,
         source_sha256,
         position,
+        -- A paginated statement's page: its lines come before the next page's, whatever their
+        -- position in their own file.
+        statement_page,
         booking_date as pay_cycle
     from booked
     where delivery_rank = 1

@@ -52,6 +52,7 @@ final as (
         entry_count,
         movements,
         balanced,
+        page_number,
         pay_cycle
     from ranked
     where resend_rank = 1

@@ -68,6 +68,11 @@ class StatementDoc:
     opening_balance: Decimal
     entries: tuple[Entry, ...]
     account_bic: str | None = None
+    # A statement too big for one message is sent in pages (camt MsgPgntn, MT940 :28C: n/page):
+    # page 1 opens with the day's opening balance, the last closes the day; the balances between
+    # pages are interim (camt ITBD, MT940 :60M:/:62M:).
+    page: int = 1
+    last_page: bool = True
 
     @property
     def movements(self) -> Decimal:

@@ -28,17 +28,18 @@ def write_camt053(statement: StatementDoc) -> bytes:
 def build_document(statement: StatementDoc) -> etree._Element:
     day = statement.statement_date
     iban = statement.account_iban
+    paginated = statement.page > 1 or not statement.last_page
     # The bank produces the statement early the next morning (05:30 Amsterdam time).
     created = f"{(day + dt.timedelta(days=1)).isoformat()}T05:30:00+01:00"
 
     doc = etree.Element(_q("Document"), nsmap={None: NAMESPACE})
     root = _sub(doc, "BkToCstmrStmt")
     hdr = _sub(root, "GrpHdr")
-    _sub(hdr, "MsgId", f"C53{day:%Y%m%d}{iban[-10:]}")
+    _sub(hdr, "MsgId", f"C53{day:%Y%m%d}{iban[-10:]}" + (f"P{statement.page:03d}" if paginated else ""))
     _sub(hdr, "CreDtTm", created)
     pgntn = _sub(hdr, "MsgPgntn")
-    _sub(pgntn, "PgNb", "1")
-    _sub(pgntn, "LastPgInd", "true")
+    _sub(pgntn, "PgNb", str(statement.page))
+    _sub(pgntn, "LastPgInd", "true" if statement.last_page else "false")
 
     stmt = _sub(root, "Stmt")
     _sub(stmt, "Id", f"{iban}-{day:%Y%m%d}")
@@ -54,8 +55,8 @@ def build_document(statement: StatementDoc) -> etree._Element:
     if statement.account_bic:
         _sub(_sub(_sub(acct, "Svcr"), "FinInstnId"), "BICFI", statement.account_bic)
 
-    _balance(stmt, "OPBD", statement.opening_balance, statement.currency, day)
-    _balance(stmt, "CLBD", statement.closing_balance, statement.currency, day)
+    _balance(stmt, "OPBD" if statement.page == 1 else "ITBD", statement.opening_balance, statement.currency, day)
+    _balance(stmt, "CLBD" if statement.last_page else "ITBD", statement.closing_balance, statement.currency, day)
     _summary(stmt, statement)
     for entry in statement.entries:
         _entry(stmt, entry, statement.currency)

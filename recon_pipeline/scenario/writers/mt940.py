@@ -39,17 +39,21 @@ def write_mt940(statement: StatementDoc) -> bytes:
     """Return the MT940 text of one statement (ASCII, CRLF line ends, lines <= 65 chars)."""
     day = statement.statement_date
     ccy = statement.currency
+    paginated = statement.page > 1 or not statement.last_page
+    first, last = statement.page == 1, statement.last_page
     lines = [
-        f":20:{day:%y%m%d}STMT{statement.sequence:04d}",
+        f":20:{day:%y%m%d}STMT{statement.sequence:04d}" + (f"{statement.page:02d}" if paginated else ""),
         f":25:{statement.account_iban}",
-        f":28C:{statement.sequence:05d}/001",
-        # The opening balance carries the date of the previous statement's closing balance.
-        f":60F:{_balance(statement.opening_balance, day - dt.timedelta(days=1), ccy)}",
+        f":28C:{statement.sequence:05d}/{statement.page:03d}",
+        # The opening balance carries the date of the previous statement's closing balance; a
+        # later page opens with the interim balance (M) the page before closed with.
+        f":60{'F' if first else 'M'}:"
+        f"{_balance(statement.opening_balance, day - dt.timedelta(days=1) if first else day, ccy)}",
     ]
     for entry in statement.entries:
         lines.append(statement_line(entry))
         lines.extend(wrap_86(narrative(entry)))
-    lines.append(f":62F:{_balance(statement.closing_balance, day, ccy)}")
+    lines.append(f":62{'F' if last else 'M'}:{_balance(statement.closing_balance, day, ccy)}")
     for line in lines:
         if len(line) > MAX_LINE:
             raise ValueError(f"MT940 line longer than {MAX_LINE} characters: {line!r}")
