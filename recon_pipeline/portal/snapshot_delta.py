@@ -61,15 +61,13 @@ def _fingerprints_sql() -> str:
 
 def _columns(wh: Warehouse) -> dict[str, str]:
     """Each copied mart's columns and types, in order: a change means the copy's tables are stale."""
-    out = {}
-    for name, mart, _ in CYCLE_TABLES:
-        schema, table = mart.split(".")
-        row = wh.fetchone(
-            "select string_agg(column_name || ' ' || data_type, ', ' order by ordinal_position) "
-            "from information_schema.columns where table_catalog = current_database() "
-            "and table_schema = ? and table_name = ?", (schema, table))
-        out[name] = row[0] if row else ""
-    return out
+    marts = {mart: name for name, mart, _ in CYCLE_TABLES}
+    found = dict(wh.fetchall(
+        "select table_schema || '.' || table_name, "
+        "string_agg(column_name || ' ' || data_type, ', ' order by ordinal_position) "
+        "from information_schema.columns where table_catalog = current_database() and table_schema = 'marts' "
+        "group by table_schema, table_name"))
+    return {name: found.get(mart, "") for mart, name in marts.items()}
 
 
 def record_full_build(wh: Warehouse, target: str) -> None:
