@@ -25,6 +25,19 @@ from recon_pipeline.scenario.writers import Party
 # Producers that stamp local time write Amsterdam winter time (+01:00).
 AMSTERDAM_WINTER = dt.timezone(dt.timedelta(hours=1))
 
+# Amounts are unique, drawn from bands holding ~8 million cent values; the traps that look for
+# a free amount near another (split parts, fees) retry until they find one. Past this many
+# payments those neighbourhoods fill up (at 1,000,000 a split retried forever), so the bands
+# widen in proportion to the volume; scenarios up to it are drawn exactly as before.
+AMOUNT_ROOM_PAYMENTS = 250_000
+PAYMENTS_PER_BAND_SCALE = 25_000
+MAX_REFUSED_AMOUNTS = 100_000
+
+
+def amount_scale(payments: int) -> int:
+    """How much wider than usual the amount bands are for a scenario of this many payments."""
+    return 1 if payments <= AMOUNT_ROOM_PAYMENTS else -(-payments // PAYMENTS_PER_BAND_SCALE)
+
 
 class Builder:
     """Holds the scenario being built; the traps (``scenario/traps/``) call its small vocabulary."""
@@ -32,8 +45,9 @@ class Builder:
     ORDER_SPACE = 10**9
 
     def __init__(self, rng: random.Random, cycles: Sequence[dt.date], timezone: str = "UTC",
-                 cutoff: dt.time = dt.time(0, 0)):
+                 cutoff: dt.time = dt.time(0, 0), amount_scale: int = 1):
         self.rng = rng
+        self.amount_scale = amount_scale
         self.timezone = timezone
         self.cutoff = cutoff
         self.cycles = list(cycles)
@@ -43,6 +57,7 @@ class Builder:
         self.lines: list[Line] = []
         self.groups: list[Group] = []
         self._amounts: set[Decimal] = set()     # membership only, never iterated
+        self._refused = 0                        # claims refused in a row
         self._payment_seq: dict[dt.date, int] = {}
         self._e2e_base: dict[dt.date, int] = {}
         self._batch_seq: dict[dt.date, int] = {}
@@ -77,7 +92,7 @@ class Builder:
         floor = int(Decimal(low or "20") * 100)
         bands = ((2_000, 20_000), (20_000, 200_000), (200_000, 2_000_000), (2_000_000, 8_000_000))
         while True:
-            lo, hi = self.rng.choices(bands, weights=(3, 5, 4, 1))[0]
+            lo, hi = (edge * self.amount_scale for edge in self.rng.choices(bands, weights=(3, 5, 4, 1))[0])
             lo = max(lo, floor)
             if hi <= lo:
                 hi = lo * 10
@@ -86,10 +101,18 @@ class Builder:
                 return value
 
     def reserve(self, value: Decimal) -> bool:
-        """Claim an (absolute) amount; False when something already uses it."""
+        """Claim an (absolute) amount; False when something already uses it.
+
+        The traps draw again until a claim succeeds; a long run of refusals means the bands are
+        full, and stops the generator with that reason instead of spinning forever."""
         value = abs(value)
         if value in self._amounts:
+            self._refused += 1
+            if self._refused > MAX_REFUSED_AMOUNTS:
+                raise RuntimeError(f"no free amount found in {MAX_REFUSED_AMOUNTS:,} draws: the amount bands are "
+                                   f"full ({len(self._amounts):,} amounts, scale {self.amount_scale})")
             return False
+        self._refused = 0
         self._amounts.add(value)
         return True
 

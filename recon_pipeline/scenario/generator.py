@@ -48,7 +48,7 @@ from recon_pipeline.scenario.accounts import (
     iban_is_valid,
     make_iban,
 )
-from recon_pipeline.scenario.builder import Builder
+from recon_pipeline.scenario.builder import Builder, amount_scale
 from recon_pipeline.scenario.config import CURRENCY, FEE_TOLERANCE, SETTLEMENT_WINDOW_DAYS
 from recon_pipeline.scenario.participants import add_participants
 from recon_pipeline.scenario.plan import check_weights, plan
@@ -110,7 +110,7 @@ def generate_scenario(out_dir: Path, start: dt.date, days: int = 7, payments_per
     rng = random.Random(seed)
     cycles = [start + dt.timedelta(days=i) for i in range(days)]
     ZoneInfo(timezone)                      # an unknown zone fails here, before any file is written
-    b = Builder(rng, cycles, timezone, cutoff)
+    b = Builder(rng, cycles, timezone, cutoff, amount_scale(payments_per_day * days))
     plan(b, weights, payments_per_day)
 
     statements_dir = out_dir / "statements"

@@ -43,9 +43,11 @@ def write_events(b: Builder, events_dir: Path, poison: bool) -> dict[str, int]:
         # day before the first cycle or after the last: it goes in the nearest file.
         return min(max(event.at.date(), b.first), b.last)
 
-    per_day: dict[dt.date, list[Event]] = {day: [] for day in b.cycles}
+    in_order: dict[dt.date, list[Event]] = {day: [] for day in b.cycles}
     for event in events:
-        per_day[file_day(event)].append(event)
+        in_order[file_day(event)].append(event)
+    per_day = {day: _DayFile(day_events) for day, day_events in in_order.items()}
+    del in_order
     redelivered = 0
     for event in events:
         if rng.random() >= 0.04:
@@ -67,7 +69,7 @@ def write_events(b: Builder, events_dir: Path, poison: bool) -> dict[str, int]:
     for day in b.cycles:
         enveloped = day == envelope_day
         rows = []
-        for event in per_day[day]:
+        for event in per_day[day].events():
             if enveloped:
                 partition, offset = coordinates[event.event_id]
                 rows.append(json.dumps({
@@ -91,3 +93,64 @@ def write_events(b: Builder, events_dir: Path, poison: bool) -> dict[str, int]:
             (events_dir / name).write_bytes(data)
     return {"event_lines": lines_total, "events": len(events), "redelivered": redelivered,
             "poison_events": poisoned}
+
+
+class _DayFile:
+    """A day's events in file order, taking re-deliveries at random positions.
+
+    Why not a plain list: ``list.insert`` and ``list.index`` are linear, and a bank's day
+    (millions of events, 4% re-delivered) made writing the snapshots quadratic — hours at
+    1,000,000 payments. Blocks of the day's events in order, their sizes in a Fenwick tree,
+    give a position's block and a block's offset in O(log n); the same positions come out as
+    with a list, so a seed still gives the same files. Blocks never split: re-deliveries only
+    add a few percent to each.
+    """
+
+    BLOCK = 512
+
+    def __init__(self, events: list[Event]):
+        self._blocks = [events[i:i + self.BLOCK] for i in range(0, len(events), self.BLOCK)] or [[]]
+        # Where each event first appears (re-delivered copies go after it, or in another day).
+        self._home = {id(event): k for k, block in enumerate(self._blocks) for event in block}
+        self._tree = [0] * (len(self._blocks) + 1)
+        for k, block in enumerate(self._blocks):
+            self._grow(k, len(block))
+        self._size = len(events)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def events(self):
+        for block in self._blocks:
+            yield from block
+
+    def index(self, event: Event) -> int:
+        """Position of the event's first appearance (``list.index``)."""
+        k = self._home[id(event)]
+        return self._before(k) + self._blocks[k].index(event)
+
+    def insert(self, position: int, event: Event) -> None:
+        """``list.insert``: the event goes before whatever is at ``position`` now."""
+        k, rest, step = 0, position, 1 << (len(self._blocks).bit_length() - 1)
+        while step:   # the last block that starts before `position` (Fenwick descent)
+            if k + step <= len(self._blocks) and self._tree[k + step] < rest:
+                k += step
+                rest -= self._tree[k]
+            step >>= 1
+        k = min(k, len(self._blocks) - 1)
+        self._blocks[k].insert(rest, event)
+        self._grow(k, 1)
+        self._size += 1
+
+    def _grow(self, k: int, by: int) -> None:
+        k += 1
+        while k < len(self._tree):
+            self._tree[k] += by
+            k += k & -k
+
+    def _before(self, k: int) -> int:
+        total = 0
+        while k > 0:
+            total += self._tree[k]
+            k -= k & -k
+        return total

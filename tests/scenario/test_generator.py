@@ -544,3 +544,47 @@ def test_a_tie_is_one_line_without_reference_and_two_identical_candidates(tmp_pa
         assert len(twins) == 2
     assert not {(link["account_iban"], link["bank_reference"]) for link in scenario.truth["links"]} & \
         {(ln["account_iban"], ln["bank_reference"]) for ln in lines}
+
+
+def test_a_days_event_file_takes_redeliveries_exactly_as_a_list_would():
+    """The snapshot writer's block list (linear list inserts made a bank's day quadratic) must
+    put every re-delivered event where ``list.insert`` would, or a seed's files would change."""
+    import random
+
+    from recon_pipeline.scenario.model import Event
+    from recon_pipeline.scenario.snapshots import _DayFile
+
+    rng = random.Random(3)
+    for size in (0, 1, 511, 512, 513, 3000):
+        events = [Event(at=dt.datetime(2026, 10, 1, tzinfo=dt.UTC), obj={"event_id": str(i)}) for i in range(size)]
+        plain, day = list(events), _DayFile(events)
+        for _ in range(size // 2 + 5):
+            if events and rng.random() < 0.6:   # again later in the same file
+                event = rng.choice(events)
+                assert day.index(event) == plain.index(event)
+                at = rng.randrange(plain.index(event) + 1, len(plain) + 1)
+            else:                                # from the day before, anywhere
+                event = Event(at=dt.datetime(2026, 9, 30, tzinfo=dt.UTC), obj={"event_id": "x"})
+                at = rng.randrange(len(plain) + 1)
+            plain.insert(at, event)
+            day.insert(at, event)
+        assert len(day) == len(plain)
+        assert [id(e) for e in day.events()] == [id(e) for e in plain]
+
+
+def test_amounts_stay_unique_and_findable_at_a_banks_volume():
+    """At 1,000,000 payments the usual amount bands fill up and a split's second part was
+    searched for forever; wider bands keep every amount unique, and small scenarios unchanged."""
+    import random
+
+    from recon_pipeline.scenario.builder import Builder, amount_scale
+    from recon_pipeline.scenario.traps.split import split
+
+    assert amount_scale(200_000) == 1
+    b = Builder(random.Random(1), [dt.date(2026, 10, 1)], amount_scale=amount_scale(1_000_000))
+    for _ in range(300_000):    # a bank's day of amounts, drawn the way the traps draw them
+        b.amount()
+    for _ in range(2_000):
+        split(b, dt.date(2026, 10, 1))
+    amounts = [abs(line.amount) for line in b.lines] + [p.amount for p in b.payments]
+    assert len(amounts) == len(set(amounts))
