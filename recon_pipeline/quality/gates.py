@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from recon_pipeline.cycles import parse_cycle
 from recon_pipeline.holds import hold_blocked_items, releases, without_released
 from recon_pipeline.one_line import exception_line
+from recon_pipeline.quality import frames
 from recon_pipeline.quality.frames import (
-    events_frame,
-    links_frame,
+    events_frames,
+    links_frames,
     staged_lines_frame,
     statement_history,
-    statement_lines_frame,
+    statement_lines_frames,
     statements_frame,
 )
 from recon_pipeline.quality.python_checks import (
@@ -42,6 +43,7 @@ from recon_pipeline.quality.suites import (
     check_definitions,
     iso4217_minor_units,
     load_suite,
+    merge_chunk_results,
     suite_parameters,
     validate_frame,
 )
@@ -113,17 +115,29 @@ def run_input_checks(wh: Warehouse, pay_cycle: str, settings: Settings,
     units = iso4217_minor_units()
     suites: dict[str, Suite] = {name: load_suite(name) for name in INPUT_SUITES}
 
-    events = events_frame(wh, pay_cycle, settings, now=now, minor_units=units)
-    lines = statement_lines_frame(wh, pay_cycle, minor_units=units)
-    staged = staged_lines_frame(lines)
+    # Events and lines are validated a chunk at a time (frames.GATE_CHUNK_ROWS): memory follows
+    # the chunk, not the cycle's volume.
+    event_results = None
+    event_deliveries, event_ids = 0, set()
+    for events in events_frames(wh, pay_cycle, settings, now=now, minor_units=units,
+                                 chunk_rows=frames.GATE_CHUNK_ROWS):
+        event_results = merge_chunk_results(event_results, validate_frame(suites["raw_payment_events"], events, params))
+        event_deliveries += len(events)
+        event_ids.update(events["event_id"].dropna())
+    line_results = staged_results = None
+    line_deliveries, staged_lines, accounts = 0, 0, set()
+    for lines in statement_lines_frames(wh, pay_cycle, minor_units=units, chunk_rows=frames.GATE_CHUNK_ROWS):
+        staged = staged_lines_frame(lines)
+        line_results = merge_chunk_results(line_results, validate_frame(suites["raw_statement_lines"], lines, params))
+        staged_results = merge_chunk_results(staged_results, validate_frame(suites["staged_bank_lines"], staged, params))
+        line_deliveries += len(lines)
+        staged_lines += len(staged)
+        accounts.update(a for a in staged["account_iban"] if a)
     history = statement_history(wh, pay_cycle)
     statements = statements_frame(wh, pay_cycle, history)
     counts = booked_line_counts(wh, pay_cycle)
 
-    results: list[CheckResult] = []
-    results += validate_frame(suites["raw_payment_events"], events, params)
-    results += validate_frame(suites["raw_statement_lines"], lines, params)
-    results += validate_frame(suites["staged_bank_lines"], staged, params)
+    results: list[CheckResult] = [*event_results, *line_results, *staged_results]
     results += validate_frame(suites["raw_statements"], statements, params)
     results = without_released(results, releases(wh))
     python_checks = {
@@ -135,12 +149,12 @@ def run_input_checks(wh: Warehouse, pay_cycle: str, settings: Settings,
     python_results = [_guarded(d, python_checks[d.check_name]) for d in PYTHON_INPUT_CHECKS]
     results += without_released(python_results, releases(wh))
     return CycleReport(pay_cycle, results, {
-        "event_deliveries": len(events),
-        "events": int(events["event_id"].nunique()) if len(events) else 0,
-        "bank_line_deliveries": len(lines),
-        "bank_lines": len(staged),
+        "event_deliveries": event_deliveries,
+        "events": len(event_ids),
+        "bank_line_deliveries": line_deliveries,
+        "bank_lines": staged_lines,
         "statements": len(statements),
-        "accounts": len({a for a in list(staged["account_iban"]) + list(statements["account_iban"]) if a}),
+        "accounts": len(accounts | {a for a in statements["account_iban"] if a}),
     })
 
 
@@ -150,9 +164,11 @@ def run_mart_checks(wh: Warehouse, pay_cycle: str) -> CycleReport:
     suite = load_suite("reconciliation_links")
     results: list[CheckResult] = []
     if wh.table_exists("marts", "fct_reconciliation_links"):
-        links = links_frame(wh, pay_cycle)
-        results += validate_frame(suite, links, suite_parameters())
-        n_links = len(links)
+        link_results, n_links = None, 0
+        for links in links_frames(wh, pay_cycle, chunk_rows=frames.GATE_CHUNK_ROWS):
+            link_results = merge_chunk_results(link_results, validate_frame(suite, links, suite_parameters()))
+            n_links += len(links)
+        results += link_results
     else:
         n_links = 0
         results += [CheckResult(d.check_name, d.dataset, d.severity, passed=False, description=d.description,

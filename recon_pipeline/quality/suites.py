@@ -19,7 +19,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -165,6 +165,27 @@ def validate_frame(suite: Suite, frame: Any, parameters: Mapping[str, Any] | Non
                             rows_checked=len(frame), error=f"great_expectations could not run: {reason}")
                 for c in suite.checks()]
     return _collect(suite, frame, outcomes)
+
+
+def merge_chunk_results(earlier: list[CheckResult] | None, later: list[CheckResult]) -> list[CheckResult]:
+    """One suite's results over two chunks of the same cycle's rows, as if validated at once:
+    a check passes when it passed on both, each failing key is counted once (a re-delivered
+    event may sit in two chunks), and the rows checked add up."""
+    if earlier is None:
+        return later
+    merged = []
+    for a, b in zip(earlier, later, strict=True):
+        known_keys, known_details = set(a.failing_keys), set(a.details)
+        keys = a.failing_keys + [k for k in b.failing_keys if k not in known_keys]
+        unkeyed = (a.failing_count - len(a.failing_keys) if not a.passed else 0) + (
+            b.failing_count - len(b.failing_keys) if not b.passed else 0)
+        passed = a.passed and b.passed
+        errors = list(dict.fromkeys(e for e in (a.error, b.error) if e))
+        merged.append(replace(
+            a, passed=passed, failing_keys=keys, failing_count=0 if passed else len(keys) + unkeyed,
+            details=a.details + [d for d in b.details if d not in known_details],
+            rows_checked=a.rows_checked + b.rows_checked, error="; ".join(errors) or None))
+    return merged
 
 
 def _run_gx(suite: Suite, frame: Any, parameters: Mapping[str, Any]) -> list[Any]:
