@@ -122,6 +122,13 @@ def events_frames(wh: Warehouse, pay_cycle: str, settings: Settings, now: dt.dat
         yield _events_frame(rows, now_utc, units)
 
 
+def distinct_events(wh: Warehouse, pay_cycle: str, settings: Settings) -> int:
+    """How many distinct event ids the cycle's deliveries carry (re-deliveries counted once)."""
+    start, end = cycle_window(pay_cycle, settings)
+    return int(wh.fetchone("select count(distinct event_id) from raw.payment_events "
+                           "where occurred_at >= ? and occurred_at < ?", (start, end))[0])
+
+
 def _events_frame(rows: list[dict[str, Any]], now_utc: dt.datetime, units: Mapping[str, int | None]):
     for r in rows:
         r["dq_key"] = r["event_id"] if r["event_id"] not in (None, "") else r["message_key"]

@@ -15,6 +15,7 @@ from recon_pipeline.holds import hold_blocked_items, releases, without_released
 from recon_pipeline.one_line import exception_line
 from recon_pipeline.quality import frames
 from recon_pipeline.quality.frames import (
+    distinct_events,
     events_frames,
     links_frames,
     staged_lines_frame,
@@ -118,12 +119,11 @@ def run_input_checks(wh: Warehouse, pay_cycle: str, settings: Settings,
     # Events and lines are validated a chunk at a time (frames.GATE_CHUNK_ROWS): memory follows
     # the chunk, not the cycle's volume.
     event_results = None
-    event_deliveries, event_ids = 0, set()
+    event_deliveries = 0
     for events in events_frames(wh, pay_cycle, settings, now=now, minor_units=units,
                                  chunk_rows=frames.GATE_CHUNK_ROWS):
         event_results = merge_chunk_results(event_results, validate_frame(suites["raw_payment_events"], events, params))
         event_deliveries += len(events)
-        event_ids.update(events["event_id"].dropna())
     line_results = staged_results = None
     line_deliveries, staged_lines, accounts = 0, 0, set()
     for lines in statement_lines_frames(wh, pay_cycle, minor_units=units, chunk_rows=frames.GATE_CHUNK_ROWS):
@@ -150,7 +150,7 @@ def run_input_checks(wh: Warehouse, pay_cycle: str, settings: Settings,
     results += without_released(python_results, releases(wh))
     return CycleReport(pay_cycle, results, {
         "event_deliveries": event_deliveries,
-        "events": len(event_ids),
+        "events": distinct_events(wh, pay_cycle, settings),
         "bank_line_deliveries": line_deliveries,
         "bank_lines": staged_lines,
         "statements": len(statements),

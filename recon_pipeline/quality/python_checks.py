@@ -9,6 +9,7 @@ import re
 import statistics
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
 from recon_pipeline.cycles import parse_cycle
@@ -94,18 +95,17 @@ def event_id_conflicts(wh: Warehouse, pay_cycle: str, settings: Settings) -> Che
     definition = PYTHON_INPUT_CHECKS[0]
     start, end = cycle_window(pay_cycle, settings)
     cols = ", ".join(EVENT_CONTENT_FIELDS)
-    rows = wh.fetch_dicts(
-        f"""select event_id, message_key, {cols} from raw.payment_events
+    sql = f"""select event_id, message_key, {cols} from raw.payment_events
             where event_id in (select event_id from raw.payment_events where occurred_at >= ? and occurred_at < ?)
-            order by event_id, origin, source, topic, kafka_partition, message_offset, message_key""",
-        (start, end))
-    by_id: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        by_id.setdefault(r["event_id"], []).append(r)
-    failing, details = [], []
-    for event_id, deliveries in by_id.items():
-        first = deliveries[0]
-        for other in deliveries[1:]:
+            order by event_id, origin, source, topic, kafka_partition, message_offset, message_key"""
+    names = ["event_id", "message_key", *EVENT_CONTENT_FIELDS]
+    # Streamed one event_id at a time: a bank's day has millions of deliveries.
+    rows = (dict(zip(names, values)) for values in wh.iter_rows(sql, (start, end), batch_size=10_000))
+    failing, details, checked = [], [], 0
+    for event_id, group in groupby(rows, key=lambda r: r["event_id"]):
+        checked += 1
+        first, *others = group        # one event_id's deliveries: a handful
+        for other in others:
             differs = [f for f in EVENT_CONTENT_FIELDS if first[f] != other[f]]
             if differs:
                 failing.append(event_id)
@@ -113,7 +113,7 @@ def event_id_conflicts(wh: Warehouse, pay_cycle: str, settings: Settings) -> Che
                 details.append(f"{event_id}: {shown} ({_short_key(first['message_key'])} vs "
                                f"{_short_key(other['message_key'])})")
                 break
-    return check_result(definition, failing=failing, key_name="event_id", rows_checked=len(by_id),
+    return check_result(definition, failing=failing, key_name="event_id", rows_checked=checked,
                         details=details, expectation="python: all deliveries of an event_id have equal "
                                                      f"{', '.join(EVENT_CONTENT_FIELDS)}")
 

@@ -14,6 +14,7 @@ checks without paying for it; only running a suite does.
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import math
 import os
@@ -142,6 +143,7 @@ def suite_parameters() -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- running
+COLLECT_AFTER_ROWS = 10_000
 def _gx():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
@@ -157,6 +159,11 @@ def validate_frame(suite: Suite, frame: Any, parameters: Mapping[str, Any] | Non
     """
     try:
         outcomes = _run_gx(suite, frame, parameters or {})
+        if len(frame) >= COLLECT_AFTER_ROWS:
+            # GX's ephemeral context leaves reference cycles that hold the validated frame until
+            # Python's cyclic collector happens to run: chunk after chunk of a bank's day piled
+            # up to 8 GB (measured: +15 MB per 20,000-row frame without this, flat with it).
+            gc.collect()
     except Exception as exc:  # noqa: BLE001 - every check of the suite fails closed, with the reason
         reason = exception_line(exc)
         return [CheckResult(check_name=c.check_name, dataset=suite.dataset, severity=c.severity,

@@ -26,10 +26,10 @@ from recon_pipeline.scenario.writers import Party
 AMSTERDAM_WINTER = dt.timezone(dt.timedelta(hours=1))
 
 # Amounts are unique, drawn from bands holding ~8 million cent values; the traps that look for
-# a free amount near another (split parts, fees) retry until they find one. Past this many
-# payments those neighbourhoods fill up (at 1,000,000 a split retried forever), so the bands
-# widen in proportion to the volume; scenarios up to it are drawn exactly as before.
-AMOUNT_ROOM_PAYMENTS = 250_000
+# a free amount near another (split parts, fees) retry until they find one. Past ~190,000
+# payments those neighbourhoods fill up (a split then retried forever), so past this many the
+# bands widen in proportion to the volume; scenarios up to it are drawn exactly as before.
+AMOUNT_ROOM_PAYMENTS = 100_000
 PAYMENTS_PER_BAND_SCALE = 25_000
 MAX_REFUSED_AMOUNTS = 100_000
 
