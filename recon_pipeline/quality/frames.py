@@ -74,7 +74,7 @@ def _amount_detail(row: Mapping[str, Any]) -> str | None:
 # Expectations read a row; in chunks, memory follows the chunk, not the cycle. Every row-level
 # expectation gives the same answer chunk by chunk; the one that compares rows (a staged line's
 # bank reference is unique per account and day) gets chunks cut between keys, never inside one.
-# A cycle up to this size is one chunk, as before.
+# A cycle up to this size is one chunk, as before. Read when the gate runs (tests shrink it).
 GATE_CHUNK_ROWS = 100_000
 
 
@@ -103,7 +103,7 @@ def events_frame(wh: Warehouse, pay_cycle: str, settings: Settings, now: dt.date
 
 
 def events_frames(wh: Warehouse, pay_cycle: str, settings: Settings, now: dt.datetime | None = None,
-                  minor_units: Mapping[str, int | None] | None = None, chunk_rows: int | None = GATE_CHUNK_ROWS):
+                  minor_units: Mapping[str, int | None] | None = None, *, chunk_rows: int | None):
     """Every delivered event whose occurred_at lies in the cycle's window, with derived columns,
     in frames of ``chunk_rows``.
 
@@ -173,7 +173,7 @@ def statement_lines_frame(wh: Warehouse, pay_cycle: str, minor_units: Mapping[st
 
 
 def statement_lines_frames(wh: Warehouse, pay_cycle: str, minor_units: Mapping[str, int | None] | None = None,
-                           chunk_rows: int | None = GATE_CHUNK_ROWS):
+                           *, chunk_rows: int | None):
     """Every delivery of a booked line with booking_date = the cycle (what staging reads), in
     frames of ``chunk_rows``; the deliveries of one account's bank reference stay in one frame
     (the staged suite checks that reference is booked once per account and day).
@@ -369,7 +369,7 @@ def links_frame(wh: Warehouse, pay_cycle: str):
     return next(links_frames(wh, pay_cycle, chunk_rows=None))
 
 
-def links_frames(wh: Warehouse, pay_cycle: str, chunk_rows: int | None = GATE_CHUNK_ROWS):
+def links_frames(wh: Warehouse, pay_cycle: str, *, chunk_rows: int | None):
     """The cycle's reconciliation links, with how many distinct matches each bank line is in
     (over this and earlier cycles: a booking settles one thing, once), in frames of about
     ``chunk_rows``; a match's links stay in one frame (the suite checks each link is unique)."""

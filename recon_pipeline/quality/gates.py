@@ -40,11 +40,11 @@ from recon_pipeline.quality.results import (
     replace_check_results,
 )
 from recon_pipeline.quality.suites import (
+    ChunkedValidation,
     Suite,
     check_definitions,
     iso4217_minor_units,
     load_suite,
-    merge_chunk_results,
     suite_parameters,
     validate_frame,
 )
@@ -116,28 +116,24 @@ def run_input_checks(wh: Warehouse, pay_cycle: str, settings: Settings,
     units = iso4217_minor_units()
     suites: dict[str, Suite] = {name: load_suite(name) for name in INPUT_SUITES}
 
-    # Events and lines are validated a chunk at a time (frames.GATE_CHUNK_ROWS): memory follows
-    # the chunk, not the cycle's volume.
-    event_results = None
-    event_deliveries = 0
-    for events in events_frames(wh, pay_cycle, settings, now=now, minor_units=units,
-                                 chunk_rows=frames.GATE_CHUNK_ROWS):
-        event_results = merge_chunk_results(event_results, validate_frame(suites["raw_payment_events"], events, params))
-        event_deliveries += len(events)
-    line_results = staged_results = None
-    line_deliveries, staged_lines, accounts = 0, 0, set()
-    for lines in statement_lines_frames(wh, pay_cycle, minor_units=units, chunk_rows=frames.GATE_CHUNK_ROWS):
-        staged = staged_lines_frame(lines)
-        line_results = merge_chunk_results(line_results, validate_frame(suites["raw_statement_lines"], lines, params))
-        staged_results = merge_chunk_results(staged_results, validate_frame(suites["staged_bank_lines"], staged, params))
-        line_deliveries += len(lines)
-        staged_lines += len(staged)
-        accounts.update(a for a in staged["account_iban"] if a)
+    # Events and lines are validated a chunk at a time: memory follows the chunk, not the cycle.
+    events = ChunkedValidation(suites["raw_payment_events"], params)
+    for frame in events_frames(wh, pay_cycle, settings, now=now, minor_units=units,
+                               chunk_rows=frames.GATE_CHUNK_ROWS):
+        events.validate(frame)
+    lines = ChunkedValidation(suites["raw_statement_lines"], params)
+    staged = ChunkedValidation(suites["staged_bank_lines"], params)
+    accounts: set[str] = set()
+    for frame in statement_lines_frames(wh, pay_cycle, minor_units=units, chunk_rows=frames.GATE_CHUNK_ROWS):
+        kept = staged_lines_frame(frame)
+        lines.validate(frame)
+        staged.validate(kept)
+        accounts.update(a for a in kept["account_iban"] if a)
     history = statement_history(wh, pay_cycle)
     statements = statements_frame(wh, pay_cycle, history)
     counts = booked_line_counts(wh, pay_cycle)
 
-    results: list[CheckResult] = [*event_results, *line_results, *staged_results]
+    results: list[CheckResult] = [*events.results, *lines.results, *staged.results]
     results += validate_frame(suites["raw_statements"], statements, params)
     results = without_released(results, releases(wh))
     python_checks = {
@@ -149,10 +145,10 @@ def run_input_checks(wh: Warehouse, pay_cycle: str, settings: Settings,
     python_results = [_guarded(d, python_checks[d.check_name]) for d in PYTHON_INPUT_CHECKS]
     results += without_released(python_results, releases(wh))
     return CycleReport(pay_cycle, results, {
-        "event_deliveries": event_deliveries,
+        "event_deliveries": events.rows,
         "events": distinct_events(wh, pay_cycle, settings),
-        "bank_line_deliveries": line_deliveries,
-        "bank_lines": staged_lines,
+        "bank_line_deliveries": lines.rows,
+        "bank_lines": staged.rows,
         "statements": len(statements),
         "accounts": len(accounts | {a for a in statements["account_iban"] if a}),
     })
@@ -164,11 +160,11 @@ def run_mart_checks(wh: Warehouse, pay_cycle: str) -> CycleReport:
     suite = load_suite("reconciliation_links")
     results: list[CheckResult] = []
     if wh.table_exists("marts", "fct_reconciliation_links"):
-        link_results, n_links = None, 0
-        for links in links_frames(wh, pay_cycle, chunk_rows=frames.GATE_CHUNK_ROWS):
-            link_results = merge_chunk_results(link_results, validate_frame(suite, links, suite_parameters()))
-            n_links += len(links)
-        results += link_results
+        links = ChunkedValidation(suite, suite_parameters())
+        for frame in links_frames(wh, pay_cycle, chunk_rows=frames.GATE_CHUNK_ROWS):
+            links.validate(frame)
+        results += links.results
+        n_links = links.rows
     else:
         n_links = 0
         results += [CheckResult(d.check_name, d.dataset, d.severity, passed=False, description=d.description,

@@ -115,10 +115,9 @@ class _DayFile:
         self._tree = [0] * (len(self._blocks) + 1)
         for k, block in enumerate(self._blocks):
             self._grow(k, len(block))
-        self._size = len(events)
 
     def __len__(self) -> int:
-        return self._size
+        return self._before(len(self._blocks))
 
     def events(self):
         for block in self._blocks:
@@ -140,7 +139,6 @@ class _DayFile:
         k = min(k, len(self._blocks) - 1)
         self._blocks[k].insert(rest, event)
         self._grow(k, 1)
-        self._size += 1
 
     def _grow(self, k: int, by: int) -> None:
         k += 1
