@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from recon_pipeline.events.fast_json import flat_object
+
 EVENT_TYPES = (
     "payment.initiated",
     "payment.sent",
@@ -90,8 +92,10 @@ def parse_event(value: bytes | str, now: dt.datetime | None = None) -> PaymentEv
             raise EventRejected(f"value is not UTF-8 (byte {exc.start})") from None
     else:
         text = value
+    obj = flat_object(text)
     try:
-        obj = json.loads(text, parse_float=Decimal)
+        if obj is None:
+            obj = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise EventRejected(f"value is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
     except RecursionError:

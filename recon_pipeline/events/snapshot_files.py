@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from recon_pipeline.events.fast_json import flat_object
 from recon_pipeline.events.model import EventMessage
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -112,10 +113,12 @@ def _lines(stream: BinaryIO, max_line_bytes: int) -> Iterator[bytes]:
 
 def message_from_line(line: bytes, line_number: int, source: str) -> EventMessage:
     """One non-blank line as a message: the envelope's payload, the bare event, or the raw bytes."""
-    try:
-        obj = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        obj = None
+    obj = flat_object(line)
+    if obj is None:
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            obj = None
     if isinstance(obj, dict) and _is_envelope(obj):
         return EventMessage(
             value=_payload_bytes(obj.get("payload")),

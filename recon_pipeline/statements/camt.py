@@ -49,22 +49,31 @@ def _local(tag: object) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _any_namespace(path: tuple[str, ...]) -> str:
-    return "/".join(f"{{*}}{name}" for name in path)
+def _any_namespace(name: str) -> str:
+    return "{*}" + name
 
 
 def _kids(el, name: str) -> list:
-    return [] if el is None else el.findall(_any_namespace((name,)))
+    return [] if el is None else list(el.iterchildren(_any_namespace(name)))
 
 
 def _kid(el, *path: str):
     """First element reached by following local names ``path`` from ``el`` (or None).
 
-    lxml's own search (``{*}`` matches any namespace or none): the Python loop it replaced was
-    most of the time of a 500,000-entry statement."""
+    One ``iterchildren`` per step (``{*}`` matches any namespace or none), filtered in lxml's
+    C code: half the time of ``find`` with an ElementPath of the same steps, which is itself
+    far quicker than the Python loop it replaced (most of the time of a 500,000-entry
+    statement). A camt entry asks ~40 of these."""
     if el is None or not path:  # no path: the element itself (``_text(el)``)
         return el
-    return el.find(_any_namespace(path))
+    if len(path) == 1:
+        return next(el.iterchildren(_any_namespace(path[0])), None)
+    for child in el.iterchildren(_any_namespace(path[0])):
+        # As ElementPath does: the first match under any of the children of that name.
+        found = _kid(child, *path[1:])
+        if found is not None:
+            return found
+    return None
 
 
 def _text(el, *path: str) -> str | None:
