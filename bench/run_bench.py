@@ -159,7 +159,10 @@ def history_windows(cycles: list[float], width: int = 10) -> tuple[float | None,
     Why medians of windows and not cycle 2 against the last cycle alone: on this 2-core
     machine one cycle of ~10 s varies by ±1.5 s from run to run (2026-12-01: cycle 60 was 1.29×
     cycle 2 in one full-size run and 1.07× in the next), so a verdict from two single cycles
-    flips on noise. Growth with history shows as a later window that costs more."""
+    flips on noise. Growth with history shows as a later window that costs more. What it
+    gives up: the windows compare their middles (cycles ~6 and ~55 of 60), so a cost rising
+    steadily by 1.25x from cycle 2 to 60 reads as ~1.21x, and a jump in only the last few
+    cycles is outvoted; read the printed cycle 2 and last cycle beside the verdict."""
     steady = cycles[1:]
     if len(steady) < 2:
         return None, None

@@ -43,3 +43,21 @@ def test_the_first_cycle_is_left_out_of_the_early_window():
 @pytest.mark.parametrize("seconds", [[], [12.0], [12.0, 8.0]])
 def test_too_few_cycles_to_judge_is_not_met(seconds):
     assert _history(seconds)["met"] is False
+
+
+def test_one_very_slow_cycle_in_the_late_window_does_not_decide_the_verdict():
+    # a mean of the late window would be 1.5x the early one; its median is not
+    seconds = [18.0] + [8.0] * 10 + [8.0] * 9 + [48.0]
+    verdict = _history(seconds)
+    assert verdict["late_median_s"] == 8.0 and verdict["met"] is True
+
+
+def test_sixty_cycles_compare_cycles_2_to_11_with_51_to_60():
+    seconds = [18.0]                      # cycle 1
+    seconds += [20.0] * 3 + [10.0] * 7    # cycles 2-11: median 10
+    seconds += [30.0] * 39                # cycles 12-50: not judged
+    seconds += [13.0] * 7 + [10.0] * 3    # cycles 51-60: median 13
+    verdict = _history(seconds)
+    assert (verdict["cycle_2_s"], verdict["cycle_60_s"]) == (20.0, 10.0)
+    assert (verdict["early_median_s"], verdict["late_median_s"]) == (10.0, 13.0)
+    assert verdict["met"] is False        # 1.3x, although cycle 60 is half of cycle 2
