@@ -22,7 +22,7 @@ import os
 import re
 import socket
 
-from dagster import DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
+from dagster import DagsterEvent, DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 from dagster._core.launcher import DefaultRunLauncher
 
 PID_TAG = "recon/pid"
@@ -79,8 +79,23 @@ def fail_dead_runs(instance: DagsterInstance, by: str, launched_here: bool = Fal
         if current is None or current.status not in (DagsterRunStatus.STARTED, DagsterRunStatus.STARTING):
             continue
         message = f"process {pid} that ran it is gone (killed mid-run); marked failed by {by}"
-        instance.report_run_failed(run, message=message)
+        _mark_failed(instance, run, message)
         # A dead process never gives its pool slots back: every later run would wait for them.
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         notes.append(f"run {run.run_id[:8]} ({run.job_name}) was left STARTED: {message}")
     return notes
+
+
+def _mark_failed(instance: DagsterInstance, run: DagsterRun, message: str) -> None:
+    """The run's status becomes FAILURE first, then its failure event is reported.
+
+    Why the order: Dagster stores a failure event and only then sets the run's status, in two
+    writes. Its retry daemon reads new failure events, then their runs; a run it still finds
+    STARTED at that moment "is not failed" and is never looked at again. A backfill then waits
+    forever on a retry that was decided but never launched (seen in CI on 2026-12-01: a killed
+    backfill run, 1,000 s of "retries have not been launched"). With the status written first,
+    the daemon finds the run failed whenever it sees the event."""
+    failure = DagsterEvent(event_type_value=DagsterEventType.RUN_FAILURE.value, job_name=run.job_name,
+                           message=message)
+    instance.run_storage.handle_run_event(run.run_id, failure)
+    instance.report_run_failed(run, message=message)
