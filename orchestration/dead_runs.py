@@ -23,7 +23,9 @@ import re
 import socket
 
 from dagster import DagsterEvent, DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
+from dagster._core.execution.retries import auto_reexecution_should_retry_run
 from dagster._core.launcher import DefaultRunLauncher
+from dagster._core.storage.tags import WILL_RETRY_TAG
 
 PID_TAG = "recon/pid"
 HOST_TAG = "recon/host"
@@ -79,22 +81,29 @@ def fail_dead_runs(instance: DagsterInstance, by: str, launched_here: bool = Fal
         if current is None or current.status not in (DagsterRunStatus.STARTED, DagsterRunStatus.STARTING):
             continue
         message = f"process {pid} that ran it is gone (killed mid-run); marked failed by {by}"
-        _mark_failed(instance, run, message)
-        # A dead process never gives its pool slots back: every later run would wait for them.
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        try:
+            _mark_failed(instance, current, message)
+        finally:
+            # A dead process never gives its pool slots back: every later run would wait for them.
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         notes.append(f"run {run.run_id[:8]} ({run.job_name}) was left STARTED: {message}")
     return notes
 
 
 def _mark_failed(instance: DagsterInstance, run: DagsterRun, message: str) -> None:
-    """The run's status becomes FAILURE first, then its failure event is reported.
+    """Whether the run will be retried, then its FAILURE status, then its failure event.
 
-    Why the order: Dagster stores a failure event and only then sets the run's status, in two
-    writes. Its retry daemon reads new failure events, then their runs; a run it still finds
-    STARTED at that moment "is not failed" and is never looked at again. A backfill then waits
-    forever on a retry that was decided but never launched (seen in CI on 2026-12-01: a killed
-    backfill run, 1,000 s of "retries have not been launched"). With the status written first,
-    the daemon finds the run failed whenever it sees the event."""
+    Why the order: Dagster stores a failure event first and sets the run's status and its
+    will-retry tag afterwards, in separate writes. Its retry daemon reads new failure events,
+    then their runs: a run it still finds STARTED "is not failed", gets no retry and is never
+    looked at again, and a backfill waits forever on a retry that was decided but never launched
+    (seen in CI on 2026-12-01: a killed backfill run, 1,000 s of "retries have not been
+    launched"). The backfill daemon, for its part, counts a FAILURE run without the tag as
+    failed for good. In this order, no reader sees a failure event of a run that is not yet
+    FAILURE, nor a FAILURE run without its will-retry tag."""
+    if instance.run_retries_enabled:
+        will_retry = auto_reexecution_should_retry_run(instance, run.with_status(DagsterRunStatus.FAILURE), None)
+        instance.add_run_tags(run.run_id, {WILL_RETRY_TAG: str(will_retry).lower()})
     failure = DagsterEvent(event_type_value=DagsterEventType.RUN_FAILURE.value, job_name=run.job_name,
                            message=message)
     instance.run_storage.handle_run_event(run.run_id, failure)

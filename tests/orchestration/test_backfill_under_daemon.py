@@ -120,7 +120,14 @@ def test_a_ui_backfill_of_every_cycle_on_postgres_gives_the_marts_of_recon_run(t
             if daemon == "killed_mid_build":
                 killed = wait_for(lambda: _building_cycles(instance, backfill_id), 900, "the backfill's dbt build")
                 service.kill_daemon_and_start_it_again()
-            final = wait_for(lambda: _finished_backfill(service, backfill_id), 1000, "the backfill")
+            try:
+                final = wait_for(lambda: _finished_backfill(service, backfill_id), 1000, "the backfill")
+            except AssertionError as timed_out:
+                # What the runs say, the killed run's tags (will_retry, auto_retry_run_id) and the
+                # daemon's last words: a stuck backfill must be readable from CI's log alone.
+                tags = instance.get_run_by_id(killed.run_id).tags if killed else {}
+                raise AssertionError(f"{timed_out}\n{_step_failures(instance, backfill_id)}\nkilled run's tags: {tags}\n"
+                                     f"{service.log('daemon-restarted' if killed else 'daemon')}") from None
             assert final == "COMPLETED_SUCCESS", _step_failures(instance, backfill_id) or service.log("daemon")
 
             runs = instance.get_runs(RunsFilter(tags={"dagster/backfill": backfill_id}))

@@ -11,6 +11,7 @@ import socket
 import subprocess
 
 from dagster import DagsterEventType, DagsterRunStatus
+from dagster._core.storage.tags import WILL_RETRY_TAG
 from dagster._core.test_utils import create_run_for_test, instance_for_test
 from dagster._daemon.auto_run_reexecution.auto_run_reexecution import should_retry
 
@@ -38,12 +39,27 @@ def test_a_dead_runs_failure_event_is_never_seen_before_the_run_is_failed_so_it_
                 current = instance.get_run_by_id(run.run_id)
                 seen_by_daemon.append((current.status, should_retry(current, instance)))
 
+        # the backfill daemon's read, at the moment the run's status turns FAILURE
+        runs = instance.run_storage
+        handle_run_event = runs.handle_run_event
+        tag_when_failed: list[str | None] = []
+
+        def backfill_reads_then_status(run_id, event, *args, **kwargs):
+            if event.event_type == DagsterEventType.RUN_FAILURE and not tag_when_failed:
+                tag_when_failed.append(instance.get_run_by_id(run_id).tags.get(WILL_RETRY_TAG))
+            return handle_run_event(run_id, event, *args, **kwargs)
+
         storage.store_event = store_then_daemon_reads
+        runs.handle_run_event = backfill_reads_then_status
         notes = fail_dead_runs(instance, by="the test")
 
         assert len(notes) == 1 and "killed mid-run" in notes[0]
         assert seen_by_daemon == [(DagsterRunStatus.FAILURE, True)]
-        assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+        assert tag_when_failed == ["true"]   # a backfill never sees it failed for good
+        failed = instance.get_run_record_by_id(run.run_id)
+        assert failed.dagster_run.status == DagsterRunStatus.FAILURE and failed.end_time is not None
+        assert failed.dagster_run.tags[WILL_RETRY_TAG] == "true"
+        assert len(instance.all_logs(run.run_id, of_type=DagsterEventType.RUN_FAILURE)) == 1
 
 
 def test_a_live_runs_process_is_left_alone():
