@@ -18,6 +18,7 @@ backfill waiting on the run goes on with the retry.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -107,4 +108,5 @@ def _mark_failed(instance: DagsterInstance, run: DagsterRun, message: str) -> No
     failure = DagsterEvent(event_type_value=DagsterEventType.RUN_FAILURE.value, job_name=run.job_name,
                            message=message)
     instance.run_storage.handle_run_event(run.run_id, failure)
-    instance.report_run_failed(run, message=message)
+    # the same event, now stored (what report_run_failed would build again)
+    instance.report_dagster_event(failure, run_id=run.run_id, log_level=logging.ERROR)
